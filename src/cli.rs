@@ -1,0 +1,149 @@
+//! Command-line flags. These structures only describe the flags; checking
+//! their values against a credential happens in the commands.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Call HTTP APIs through named credentials that sign JWTs.
+#[derive(Debug, Parser)]
+#[command(name = "namedcred", version, about, long_about = None)]
+#[command(after_help = "Examples:\n  namedcred call billing /v1/invoices\n  \
+    namedcred token billing\n  namedcred exchange warehouse --json")]
+pub struct Cli {
+    /// Configuration file [default: $NAMEDCRED_CONFIG, else
+    /// ~/.config/namedcred/credentials.toml on Linux]
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    /// Log decisions and requests to stderr (-vv for more); tokens, keys and
+    /// assertions are never logged
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Send a request to the credential's API with a bearer token
+    #[command(after_help = "Examples:\n  namedcred call billing /v1/invoices?limit=10\n  \
+        namedcred call billing /v1/invoices -X POST --json -d '{\"amount\": 5}'\n  \
+        namedcred call billing /v1/export -o export.csv\n  \
+        echo '{\"a\":1}' | namedcred call billing /v1/items --json -d @-")]
+    Call(CallArgs),
+
+    /// Print the JWT that the credential signs, followed by a newline
+    #[command(
+        after_help = "Example:\n  curl -H \"Authorization: Bearer $(namedcred token billing)\" \
+        https://api.example.com/v1/me"
+    )]
+    Token(TokenArgs),
+
+    /// Exchange the credential's JWT at its token endpoint and print the
+    /// access token
+    #[command(after_help = "Examples:\n  namedcred exchange warehouse\n  \
+        namedcred exchange warehouse --json | jq .expires_in")]
+    Exchange(ExchangeArgs),
+}
+
+/// Flags of `call`.
+#[derive(Debug, Args)]
+pub struct CallArgs {
+    /// Credential name, a [credentials.<name>] table of the configuration
+    pub name: String,
+
+    /// Path joined to the credential's url, optionally with a ?query
+    pub path: String,
+
+    /// HTTP method [default: GET, or POST when a body is given]
+    #[arg(short = 'X', long = "request", value_name = "METHOD")]
+    pub method: Option<String>,
+
+    /// Request header 'Name: value'; repeatable; overrides the credential's
+    /// headers, and 'Name:' removes one
+    #[arg(short = 'H', long = "header", value_name = "HEADER")]
+    pub headers: Vec<String>,
+
+    /// Request body: literal text, @FILE to read a file, or @- to read stdin
+    #[arg(short = 'd', long = "data", value_name = "DATA")]
+    pub data: Option<String>,
+
+    /// Send the body as JSON: checks that it parses and sets
+    /// Content-Type and Accept to application/json
+    #[arg(long)]
+    pub json: bool,
+
+    /// Write the status line and response headers before the body
+    #[arg(short = 'i', long)]
+    pub include: bool,
+
+    /// Write the response body to FILE instead of stdout; the file appears
+    /// only once the whole body has arrived
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Time limit in seconds for each HTTP request [default: the
+    /// credential's `timeout`, else 60]
+    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
+    pub timeout: Option<Duration>,
+}
+
+/// Flags of `token`.
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    /// Credential name
+    pub name: String,
+}
+
+/// Flags of `exchange`.
+#[derive(Debug, Args)]
+pub struct ExchangeArgs {
+    /// Credential name
+    pub name: String,
+
+    /// Print the whole token endpoint reply as JSON instead of the access
+    /// token alone
+    #[arg(long)]
+    pub json: bool,
+
+    /// Time limit in seconds for the request [default: the credential's
+    /// `timeout`, else 60]
+    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
+    pub timeout: Option<Duration>,
+}
+
+/// Parses a positive number of seconds, fractions allowed.
+fn parse_seconds(text: &str) -> Result<Duration, String> {
+    let seconds: f64 =
+        text.parse().map_err(|_| format!("\"{text}\" is not a number of seconds"))?;
+    if !(seconds > 0.0 && seconds.is_finite() && seconds < 1e9) {
+        return Err(format!("{text} is not a positive number of seconds"));
+    }
+    Ok(Duration::from_secs_f64(seconds))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn flag_definitions_are_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn seconds_parse() {
+        assert_eq!(parse_seconds("2"), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_seconds("0.5"), Ok(Duration::from_millis(500)));
+        assert!(parse_seconds("0").is_err());
+        assert!(parse_seconds("-1").is_err());
+        assert!(parse_seconds("soon").is_err());
+        assert!(parse_seconds("inf").is_err());
+    }
+}

@@ -1,0 +1,262 @@
+//! `namedcred call`: one API request with the credential's bearer token,
+//! its body streamed to stdout or to a file.
+
+use std::fs::{self, File};
+use std::io::{self, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use ureq::Agent;
+use ureq::http::{Method, Request, Response};
+use url::Url;
+
+use super::{bearer_token, load, request_timeout};
+use crate::cli::CallArgs;
+use crate::error::Error;
+use crate::http;
+use crate::secret::Secret;
+
+/// Headers that `-H` may not set, because namedcred sets them from the
+/// credential.
+const RESERVED_HEADERS: [(&str, &str); 2] = [
+    ("authorization", "namedcred sends the credential's bearer token"),
+    ("host", "the host comes from the credential's url"),
+];
+
+/// Size of each chunk copied from the response to the output.
+const COPY_CHUNK: usize = 64 * 1024;
+
+/// A request checked and ready to send, except for its bearer token.
+struct Prepared {
+    method: Method,
+    url: Url,
+    headers: Vec<(String, String)>,
+    body: Option<Vec<u8>>,
+}
+
+/// Runs `call` and returns 0, or 3, 4 or 5 for a final 3xx, 4xx or 5xx.
+pub fn run(config: Option<&Path>, args: CallArgs) -> anyhow::Result<u8> {
+    let credential = load(config, &args.name)?;
+    let request = prepare(&credential, &args)?;
+    let agent = http::agent(request_timeout(args.timeout, &credential));
+    let bearer = bearer_token(&agent, &credential)?;
+
+    let started = Instant::now();
+    let response = send(&agent, &request, &bearer)?;
+    let status = response.status();
+    log::debug!("API answered HTTP {} in {} ms", status.as_u16(), started.elapsed().as_millis());
+
+    write_response(response, &args, &request.url)?;
+    if status.as_u16() >= 300 {
+        eprintln!(
+            "namedcred: HTTP {} {} from {} {}",
+            status.as_u16(),
+            status.canonical_reason().unwrap_or(""),
+            request.method,
+            http::origin_and_path(&request.url)
+        );
+    }
+    Ok(http::status_exit_code(status.as_u16()))
+}
+
+/// Checks the flags and builds the request: URL, method, headers, body.
+fn prepare(credential: &crate::credential::Credential, args: &CallArgs) -> Result<Prepared, Error> {
+    let url = http::join_url(&credential.url, &args.path).map_err(Error::usage)?;
+    let body = match &args.data {
+        None => None,
+        Some(data) => Some(read_body(data)?),
+    };
+    if args.json
+        && let Some(bytes) = &body
+    {
+        serde_json::from_slice::<serde_json::Value>(bytes).map_err(|e| {
+            Error::usage(format!("--json is set but the body is not valid JSON: {e}"))
+        })?;
+    }
+
+    let method_name = args
+        .method
+        .clone()
+        .unwrap_or_else(|| if body.is_some() { "POST" } else { "GET" }.to_string());
+    let method = Method::from_bytes(method_name.to_ascii_uppercase().as_bytes()).map_err(|_| {
+        Error::usage(format!("\"{}\" is not an HTTP method", method_name.escape_debug()))
+    })?;
+
+    let headers = merge_headers(&credential.headers, &args.headers, args.json, body.is_some())?;
+    log::debug!("{method} {url}");
+    for (name, value) in &headers {
+        log::debug!("header {name}: {value}");
+    }
+    log::debug!("header Authorization: Bearer (redacted)");
+    Ok(Prepared { method, url, headers, body })
+}
+
+/// Reads `-d`: literal text, `@FILE`, or `@-` for stdin.
+fn read_body(data: &str) -> Result<Vec<u8>, Error> {
+    match data.strip_prefix('@') {
+        None => Ok(data.as_bytes().to_vec()),
+        Some("-") => {
+            let mut buffer = Vec::new();
+            io::stdin()
+                .read_to_end(&mut buffer)
+                .map_err(|e| Error::usage(format!("cannot read the body from stdin: {e}")))?;
+            Ok(buffer)
+        }
+        Some(path) => fs::read(path)
+            .map_err(|e| Error::usage(format!("cannot read the body from {path}: {e}"))),
+    }
+}
+
+/// Combines the credential's headers with `-H` flags, which replace headers
+/// of the same name or remove them (`Name:`), and adds content headers.
+fn merge_headers(
+    configured: &[(String, String)],
+    flags: &[String],
+    json: bool,
+    has_body: bool,
+) -> Result<Vec<(String, String)>, Error> {
+    let mut headers: Vec<(String, String)> = configured.to_vec();
+    let mut defaults: Vec<(&str, &str)> = Vec::new();
+    if json {
+        defaults.push(("Accept", "application/json"));
+        if has_body {
+            defaults.push(("Content-Type", "application/json"));
+        }
+    } else if has_body {
+        // The same default as curl's -d, so that scripts moved from curl
+        // behave the same.
+        defaults.push(("Content-Type", "application/x-www-form-urlencoded"));
+    }
+    for (name, value) in defaults {
+        if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)) {
+            headers.push((name.to_string(), value.to_string()));
+        }
+    }
+
+    for flag in flags {
+        let (name, value) = http::parse_header_flag(flag).map_err(Error::usage)?;
+        if let Some((_, why)) = RESERVED_HEADERS.iter().find(|(n, _)| name.eq_ignore_ascii_case(n))
+        {
+            return Err(Error::usage(format!("-H {name} is not allowed: {why}")));
+        }
+        headers.retain(|(n, _)| !n.eq_ignore_ascii_case(&name));
+        if let Some(value) = value {
+            headers.push((name, value));
+        }
+    }
+    Ok(headers)
+}
+
+/// Sends the request with the bearer token.
+fn send(
+    agent: &Agent,
+    request: &Prepared,
+    bearer: &Secret<String>,
+) -> Result<Response<ureq::Body>, Error> {
+    let mut builder = Request::builder().method(request.method.clone()).uri(request.url.as_str());
+    for (name, value) in &request.headers {
+        builder = builder.header(name, value);
+    }
+    builder = builder.header("Authorization", format!("Bearer {}", bearer.expose()));
+
+    let result = match &request.body {
+        Some(body) => builder.body(body.clone()).map(|r| agent.run(r)),
+        None => builder.body(()).map(|r| agent.run(r)),
+    };
+    let response = result
+        .map_err(|e| Error::usage(format!("cannot build the request: {e}")))?
+        .map_err(|e| http::transport_error(e, &request.url))?;
+    Ok(response)
+}
+
+/// Streams the response to stdout, or to `-o FILE` through a temporary
+/// file that is renamed into place only when the whole body has arrived.
+fn write_response(
+    response: Response<ureq::Body>,
+    args: &CallArgs,
+    url: &Url,
+) -> anyhow::Result<()> {
+    match &args.output {
+        None => {
+            let mut out = BufWriter::new(io::stdout().lock());
+            match copy_response(response, args.include, &mut out, url) {
+                Err(CopyError::Write(e)) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+                Err(CopyError::Write(e)) => Err(anyhow::anyhow!("cannot write to stdout: {e}")),
+                Err(CopyError::Read(e)) => Err(e.into()),
+                Ok(()) => Ok(()),
+            }
+        }
+        Some(path) => write_file(response, args.include, path, url),
+    }
+}
+
+/// Writes the response to `path` atomically.
+fn write_file(
+    response: Response<ureq::Body>,
+    include: bool,
+    path: &Path,
+    url: &Url,
+) -> anyhow::Result<()> {
+    let temporary = temporary_path(path);
+    let file = File::create_new(&temporary)
+        .map_err(|e| Error::usage(format!("cannot create {}: {e}", temporary.display())))?;
+    let mut out = BufWriter::new(file);
+    let copied = copy_response(response, include, &mut out, url);
+    let finished = match copied {
+        Ok(()) => out
+            .into_inner()
+            .map_err(|e| e.into_error())
+            .and_then(|f| f.sync_all())
+            .and_then(|()| fs::rename(&temporary, path))
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display())),
+        Err(CopyError::Write(e)) => Err(anyhow::anyhow!("cannot write {}: {e}", path.display())),
+        Err(CopyError::Read(e)) => Err(e.into()),
+    };
+    if finished.is_err() {
+        let _ = fs::remove_file(&temporary);
+    }
+    finished
+}
+
+/// Returns a hidden temporary path in the same folder as `path`, so that
+/// the final rename stays on one file system.
+fn temporary_path(path: &Path) -> PathBuf {
+    let name = path.file_name().map_or_else(|| "output".into(), |n| n.to_string_lossy());
+    path.with_file_name(format!(".{name}.namedcred-{}.tmp", std::process::id()))
+}
+
+/// Why copying a response failed: reading from the server or writing out.
+enum CopyError {
+    Read(Error),
+    Write(io::Error),
+}
+
+/// Copies the optional head and the body to `out`, chunk by chunk, so the
+/// body is never held in memory whole.
+fn copy_response(
+    response: Response<ureq::Body>,
+    include: bool,
+    out: &mut impl Write,
+    url: &Url,
+) -> Result<(), CopyError> {
+    if include {
+        http::write_head(out, &response).map_err(CopyError::Write)?;
+    }
+    let mut reader = response.into_body().into_reader();
+    let mut chunk = vec![0u8; COPY_CHUNK];
+    loop {
+        let count = match reader.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                return Err(CopyError::Read(Error::network(format!(
+                    "reading the response from {} failed: {e}",
+                    http::origin_and_path(url)
+                ))));
+            }
+        };
+        out.write_all(&chunk[..count]).map_err(CopyError::Write)?;
+    }
+    out.flush().map_err(CopyError::Write)
+}

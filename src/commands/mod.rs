@@ -1,0 +1,104 @@
+//! The subcommands: each loads its credential, runs the stages in order and
+//! returns the exit code for a successful run.
+
+mod call;
+
+use std::io::Write;
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Context;
+use ureq::Agent;
+
+use crate::cli::{Cli, Command, ExchangeArgs, TokenArgs};
+use crate::config::Config;
+use crate::credential::{Credential, Protocol};
+use crate::error::Error;
+use crate::secret::Secret;
+use crate::{exchange, http, token};
+
+/// Runs the command that the flags select and returns its exit code: 0, or
+/// 3, 4 or 5 when `call` received a final HTTP 3xx, 4xx or 5xx.
+pub fn run(cli: Cli) -> anyhow::Result<u8> {
+    let config = cli.config.as_deref();
+    match cli.command {
+        Command::Call(args) => call::run(config, args),
+        Command::Token(args) => run_token(config, args),
+        Command::Exchange(args) => run_exchange(config, args),
+    }
+}
+
+/// Loads the configuration and resolves the named credential.
+fn load(config: Option<&Path>, name: &str) -> Result<Credential, Error> {
+    let file = Config::load(config)?;
+    log::debug!("configuration file: {}", file.path.display());
+    let credential = file.credential(name)?;
+    log::debug!(
+        "credential `{name}`: {} with {:?} and a {} key",
+        match credential.protocol {
+            Protocol::Jwt => "protocol jwt",
+            Protocol::JwtExchange(_) => "protocol jwt-exchange",
+        },
+        credential.jwt.key.algorithm,
+        credential.jwt.key.kind.describe()
+    );
+    Ok(credential)
+}
+
+/// Prints the JWT that the credential signs.
+fn run_token(config: Option<&Path>, args: TokenArgs) -> anyhow::Result<u8> {
+    let credential = load(config, &args.name)?;
+    let jwt = token::mint(&credential.jwt)?;
+    print_line(jwt.expose().as_bytes())?;
+    Ok(0)
+}
+
+/// Runs the exchange and prints the access token or the whole reply.
+fn run_exchange(config: Option<&Path>, args: ExchangeArgs) -> anyhow::Result<u8> {
+    let credential = load(config, &args.name)?;
+    let Protocol::JwtExchange(spec) = &credential.protocol else {
+        return Err(Error::usage(format!(
+            "credential `{}` uses protocol jwt, which has no token endpoint to exchange with",
+            credential.name
+        ))
+        .with_hint(format!("print its JWT with: namedcred token {}", credential.name))
+        .into());
+    };
+    let agent = http::agent(request_timeout(args.timeout, &credential));
+    let assertion = token::mint(&credential.jwt)?;
+    let reply = exchange::exchange(&agent, &credential, spec, &assertion)?;
+    if args.json {
+        print_line(reply.json.expose().to_string().as_bytes())?;
+    } else {
+        print_line(reply.access_token.expose().as_bytes())?;
+    }
+    Ok(0)
+}
+
+/// Returns the bearer token for the API: the minted JWT for protocol jwt,
+/// or the access token from the exchange for protocol jwt-exchange.
+fn bearer_token(agent: &Agent, credential: &Credential) -> Result<Secret<String>, Error> {
+    let jwt = token::mint(&credential.jwt)?;
+    match &credential.protocol {
+        Protocol::Jwt => Ok(jwt),
+        Protocol::JwtExchange(spec) => {
+            Ok(exchange::exchange(agent, credential, spec, &jwt)?.access_token)
+        }
+    }
+}
+
+/// Picks the request time limit: the flag, else the credential, else the
+/// default.
+fn request_timeout(flag: Option<Duration>, credential: &Credential) -> Duration {
+    flag.or(credential.timeout).unwrap_or(http::DEFAULT_TIMEOUT)
+}
+
+/// Writes one line of data to stdout.
+fn print_line(data: &[u8]) -> anyhow::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(data)
+        .and_then(|()| stdout.write_all(b"\n"))
+        .and_then(|()| stdout.flush())
+        .context("cannot write to stdout")
+}

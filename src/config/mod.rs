@@ -1,0 +1,202 @@
+//! Configuration: finding the file, parsing it strictly, and resolving one
+//! credential into a ready [`Credential`].
+//!
+//! The whole file is parsed on every run, so a misspelt field anywhere is
+//! reported, but only the credential in use is resolved: its key is read
+//! and its fields are checked before any network I/O.
+
+mod duration;
+mod raw;
+mod resolve;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::credential::Credential;
+use crate::error::Error;
+
+pub use raw::RawCredential;
+
+/// Environment variable that names the configuration file.
+pub const CONFIG_ENV: &str = "NAMEDCRED_CONFIG";
+
+/// File name inside the platform configuration folder.
+const FILE_NAME: &str = "credentials.toml";
+
+/// A parsed configuration file.
+#[derive(Debug)]
+pub struct Config {
+    /// Where the file was read from; relative key paths resolve against its
+    /// folder.
+    pub path: PathBuf,
+    /// Every credential table, by name.
+    credentials: BTreeMap<String, RawCredential>,
+}
+
+impl Config {
+    /// Finds and parses the configuration file: `flag` (from `--config`)
+    /// first, then `NAMEDCRED_CONFIG`, then the platform configuration
+    /// folder.
+    pub fn load(flag: Option<&Path>) -> Result<Config, Error> {
+        let path = locate(flag)?;
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            Error::config(format!("cannot read configuration file {}: {e}", path.display()))
+        })?;
+        Config::parse(&text, path)
+    }
+
+    /// Parses configuration text that was read from `path`.
+    pub fn parse(text: &str, path: PathBuf) -> Result<Config, Error> {
+        let shown = path.display().to_string();
+        let mut table: toml::Table = toml::from_str(text)
+            .map_err(|e| Error::config(format!("invalid TOML in {shown}: {e}")))?;
+
+        if let Some(other) = table.keys().find(|k| k.as_str() != "credentials") {
+            return Err(Error::config(format!("unknown top-level key `{other}` in {shown}"))
+                .with_hint("define each credential as a [credentials.<name>] table"));
+        }
+        let credentials = match table.remove("credentials") {
+            None => toml::Table::new(),
+            Some(toml::Value::Table(credentials)) => credentials,
+            Some(_) => {
+                return Err(Error::config(format!(
+                    "`credentials` in {shown} must be a table of [credentials.<name>] tables"
+                )));
+            }
+        };
+
+        let mut parsed = BTreeMap::new();
+        for (name, value) in credentials {
+            let raw: RawCredential = value.try_into().map_err(|e: toml::de::Error| {
+                Error::config(format!("credential `{name}` in {shown}: {}", e.message()))
+            })?;
+            parsed.insert(name, raw);
+        }
+        Ok(Config { path, credentials: parsed })
+    }
+
+    /// Returns the credential names in sorted order.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.credentials.keys().map(String::as_str)
+    }
+
+    /// Validates the named credential and loads its key.
+    ///
+    /// Fails with a configuration error that names the credential and the
+    /// field when a field is missing or invalid, and lists the defined
+    /// names when there is no credential of that name.
+    pub fn credential(&self, name: &str) -> Result<Credential, Error> {
+        let Some(raw) = self.credentials.get(name) else {
+            return Err(self.unknown_credential(name));
+        };
+        let base_dir = self.path.parent().unwrap_or(Path::new("."));
+        resolve::resolve(name, raw, base_dir)
+    }
+
+    /// Builds the error for a credential name that the file does not define.
+    fn unknown_credential(&self, name: &str) -> Error {
+        let known: Vec<&str> = self.names().collect();
+        let error =
+            Error::config(format!("no credential named `{name}` in {}", self.path.display()));
+        if known.is_empty() {
+            error.with_hint("the file defines no credentials; add a [credentials.<name>] table")
+        } else {
+            error.with_hint(format!("defined credentials: {}", known.join(", ")))
+        }
+    }
+}
+
+/// Decides which configuration file to use and checks that it exists.
+///
+/// A missing file is an error that lists every place that was considered.
+fn locate(flag: Option<&Path>) -> Result<PathBuf, Error> {
+    if let Some(path) = flag {
+        return existing(path.to_path_buf(), "given with --config");
+    }
+    if let Some(value) = std::env::var_os(CONFIG_ENV).filter(|v| !v.is_empty()) {
+        return existing(PathBuf::from(value), &format!("named by {CONFIG_ENV}"));
+    }
+    let Some(default) = default_path() else {
+        return Err(Error::config(
+            "no configuration file: --config is not given, NAMEDCRED_CONFIG is not set, \
+             and the platform configuration folder is unknown because no home folder was found",
+        ));
+    };
+    if default.is_file() {
+        return Ok(default);
+    }
+    Err(Error::config(format!(
+        "no configuration file found; looked at --config (not given), \
+         {CONFIG_ENV} (not set) and {} (missing)",
+        default.display()
+    ))
+    .with_hint(format!(
+        "create {} (see credentials.example.toml), or pass --config PATH",
+        default.display()
+    )))
+}
+
+/// Returns `path` when it is a file, else an error saying where it came from.
+fn existing(path: PathBuf, origin: &str) -> Result<PathBuf, Error> {
+    if path.is_file() {
+        return Ok(path);
+    }
+    let problem = if path.exists() { "is not a file" } else { "does not exist" };
+    Err(Error::config(format!("configuration file {} ({origin}) {problem}", path.display())))
+}
+
+/// Returns the default configuration path in the platform configuration
+/// folder, such as `~/.config/namedcred/credentials.toml` on Linux.
+pub fn default_path() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "namedcred")
+        .map(|dirs| dirs.config_dir().join(FILE_NAME))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, Error> {
+        Config::parse(text, PathBuf::from("/etc/test/credentials.toml"))
+    }
+
+    #[test]
+    fn empty_file_has_no_credentials() {
+        let config = parse("").unwrap();
+        assert_eq!(config.names().count(), 0);
+    }
+
+    #[test]
+    fn unknown_field_names_field_and_credential() {
+        let error = parse("[credentials.api]\nurl = \"https://x\"\nisuer = \"me\"\n").unwrap_err();
+        assert!(error.message.contains("`api`"), "{}", error.message);
+        assert!(error.message.contains("isuer"), "{}", error.message);
+    }
+
+    #[test]
+    fn unknown_top_level_key_rejected() {
+        let error = parse("[credential.api]\nurl = \"https://x\"\n").unwrap_err();
+        assert!(error.message.contains("`credential`"), "{}", error.message);
+    }
+
+    #[test]
+    fn wrong_field_type_names_credential() {
+        let error = parse("[credentials.api]\nlifetime = true\n").unwrap_err();
+        assert!(error.message.contains("`api`"), "{}", error.message);
+    }
+
+    #[test]
+    fn invalid_toml_names_file() {
+        let error = parse("[credentials.api\n").unwrap_err();
+        assert!(error.message.contains("/etc/test/credentials.toml"), "{}", error.message);
+    }
+
+    #[test]
+    fn unknown_credential_lists_known_names() {
+        let config = parse("[credentials.alpha]\n[credentials.beta]\n").unwrap();
+        let error = config.credential("gamma").unwrap_err();
+        assert!(error.message.contains("`gamma`"), "{}", error.message);
+        let hint = error.hint.unwrap();
+        assert!(hint.contains("alpha, beta"), "{hint}");
+    }
+}

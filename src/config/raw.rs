@@ -1,0 +1,68 @@
+//! The configuration file as written: plain serde structures with no
+//! validation beyond types and field names.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+/// One `[credentials.<name>]` table. Every field is optional here, so that
+/// a missing one is reported by the resolve step with the credential's name.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCredential {
+    /// API base URL that `call` paths are joined to.
+    pub url: Option<String>,
+    /// `"jwt"` or `"jwt-exchange"`.
+    pub protocol: Option<String>,
+    /// The `iss` claim.
+    pub issuer: Option<String>,
+    /// The `sub` claim.
+    pub subject: Option<String>,
+    /// The `aud` claim: one string or several.
+    pub audience: Option<StringOrList>,
+    /// Path of a private key file, relative to the configuration file.
+    pub key_path: Option<String>,
+    /// Name of an environment variable that contains the HMAC secret.
+    pub secret_env: Option<String>,
+    /// Path of a file that contains the HMAC secret.
+    pub secret_path: Option<String>,
+    /// JWS algorithm name, such as `"ES256"`; inferred from the key when unset.
+    pub algorithm: Option<String>,
+    /// The `kid` header parameter.
+    pub key_id: Option<String>,
+    /// Token lifetime: integer seconds or a duration such as `"5m"`.
+    pub lifetime: Option<Lifetime>,
+    /// OAuth scope sent to the token endpoint: one string or several.
+    pub scope: Option<StringOrList>,
+    /// Token endpoint URL for the `jwt-exchange` protocol.
+    pub token_endpoint: Option<String>,
+    /// Permits plain http to a host that is not loopback.
+    pub allow_insecure_http: Option<bool>,
+    /// Request timeout in seconds, or a duration such as `"30s"`.
+    pub timeout: Option<Lifetime>,
+    /// Extra claims merged into every token.
+    pub claims: Option<toml::Table>,
+    /// Static headers sent with every API request.
+    pub headers: Option<BTreeMap<String, String>>,
+}
+
+/// A value written either as one string or as an array of strings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum StringOrList {
+    /// A single string.
+    One(String),
+    /// An array of strings.
+    Many(Vec<String>),
+}
+
+/// A duration written as integer seconds or as a string such as `"90s"`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum Lifetime {
+    /// Whole seconds.
+    Seconds(i64),
+    /// A duration string: a number with an `s`, `m`, `h` or `d` unit, or a
+    /// sequence of them such as `"1h30m"`.
+    Text(String),
+}

@@ -1,0 +1,531 @@
+//! Validation of one raw credential into a ready [`Credential`]. Every
+//! configuration error about a credential's fields comes from here and
+//! names the credential and the field.
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use url::{Host, Url};
+
+use super::duration;
+use super::raw::{RawCredential, StringOrList};
+use crate::credential::{Audience, Credential, ExchangeSpec, JwtSpec, Protocol};
+use crate::error::Error;
+use crate::http::check_header;
+use crate::key::{self, PrivateKey, SigningKey};
+
+/// Token lifetime in seconds when the credential sets none.
+pub const DEFAULT_LIFETIME: u64 = 300;
+
+/// Claims that namedcred sets itself; `[claims]` may not replace them.
+const REGISTERED_CLAIMS: [(&str, &str); 7] = [
+    ("iss", "set `issuer` instead"),
+    ("sub", "set `subject` instead"),
+    ("aud", "set `audience` instead"),
+    ("iat", "namedcred sets it to the current time"),
+    ("exp", "set `lifetime` instead"),
+    ("nbf", "namedcred does not send it"),
+    ("jti", "namedcred sets a fresh random value in every token"),
+];
+
+/// Validates `raw` as the credential `name`. Relative paths resolve against
+/// `base_dir`, the folder of the configuration file.
+pub fn resolve(name: &str, raw: &RawCredential, base_dir: &Path) -> Result<Credential, Error> {
+    let fail = |field: &str, problem: String| field_error(name, field, problem);
+    let insecure = raw.allow_insecure_http.unwrap_or(false);
+
+    let protocol_name = raw
+        .protocol
+        .as_deref()
+        .ok_or_else(|| missing(name, "protocol", "\"jwt\" or \"jwt-exchange\""))?;
+    let url_text = raw.url.as_deref().ok_or_else(|| missing(name, "url", "the API base URL"))?;
+    let url = parse_url(url_text, insecure).map_err(|p| fail("url", p))?;
+    let protocol = match protocol_name {
+        "jwt" => resolve_jwt_protocol(name, raw)?,
+        "jwt-exchange" => resolve_exchange(name, raw, insecure)?,
+        other => {
+            return Err(fail(
+                "protocol",
+                format!("\"{other}\" is not a protocol; use \"jwt\" or \"jwt-exchange\""),
+            ));
+        }
+    };
+
+    let jwt = resolve_jwt(name, raw, &protocol, base_dir)?;
+    let headers = resolve_headers(name, raw)?;
+    let timeout = match &raw.timeout {
+        None => None,
+        Some(value) => {
+            Some(Duration::from_secs(duration::seconds(value).map_err(|p| fail("timeout", p))?))
+        }
+    };
+    Ok(Credential { name: name.to_string(), url, protocol, jwt, headers, timeout })
+}
+
+/// Checks that a `jwt` credential sets no exchange-only field.
+fn resolve_jwt_protocol(name: &str, raw: &RawCredential) -> Result<Protocol, Error> {
+    if raw.token_endpoint.is_some() {
+        return Err(field_error(
+            name,
+            "token_endpoint",
+            "is only used with protocol = \"jwt-exchange\"".to_string(),
+        ));
+    }
+    if raw.scope.is_some() {
+        return Err(field_error(
+            name,
+            "scope",
+            "is sent to a token endpoint, so it only applies to protocol = \"jwt-exchange\""
+                .to_string(),
+        )
+        .with_hint(
+            "to put a scope claim in the JWT itself, set it under [credentials.<name>.claims]",
+        ));
+    }
+    Ok(Protocol::Jwt)
+}
+
+/// Resolves the token endpoint and scope of a `jwt-exchange` credential.
+fn resolve_exchange(name: &str, raw: &RawCredential, insecure: bool) -> Result<Protocol, Error> {
+    let endpoint = raw.token_endpoint.as_deref().ok_or_else(|| {
+        missing(name, "token_endpoint", "the URL that exchanges the JWT for an access token")
+    })?;
+    let token_endpoint =
+        parse_url(endpoint, insecure).map_err(|p| field_error(name, "token_endpoint", p))?;
+    let scope = raw.scope.as_ref().map(|s| join_list(s, " "));
+    Ok(Protocol::JwtExchange(ExchangeSpec { token_endpoint, scope }))
+}
+
+/// Resolves the claims template and the signing key.
+fn resolve_jwt(
+    name: &str,
+    raw: &RawCredential,
+    protocol: &Protocol,
+    base_dir: &Path,
+) -> Result<JwtSpec, Error> {
+    let issuer = raw.issuer.clone().ok_or_else(|| missing(name, "issuer", "the `iss` claim"))?;
+    let subject = raw.subject.clone();
+    let audience = match (&raw.audience, protocol) {
+        (Some(StringOrList::One(one)), _) => Some(Audience::One(one.clone())),
+        (Some(StringOrList::Many(many)), _) => Some(Audience::Many(many.clone())),
+        // RFC 7523 section 3 names the token endpoint URL as a valid
+        // audience, so it is the default. The text is kept as written,
+        // because servers compare it byte for byte.
+        (None, Protocol::JwtExchange(_)) => raw.token_endpoint.clone().map(Audience::One),
+        (None, Protocol::Jwt) => None,
+    };
+    if subject.is_none() && matches!(protocol, Protocol::JwtExchange(_)) {
+        return Err(missing(
+            name,
+            "subject",
+            "the `sub` claim, which the jwt-bearer grant requires",
+        ));
+    }
+
+    let lifetime = match &raw.lifetime {
+        None => DEFAULT_LIFETIME,
+        Some(value) => duration::seconds(value).map_err(|p| field_error(name, "lifetime", p))?,
+    };
+    let extra_claims = resolve_claims(name, raw)?;
+    let key = resolve_key(name, raw, base_dir)?;
+    Ok(JwtSpec { issuer, subject, audience, lifetime, extra_claims, key })
+}
+
+/// Loads the key from exactly one source and matches it to the algorithm.
+fn resolve_key(name: &str, raw: &RawCredential, base_dir: &Path) -> Result<SigningKey, Error> {
+    let sources = [
+        ("key_path", raw.key_path.as_deref()),
+        ("secret_env", raw.secret_env.as_deref()),
+        ("secret_path", raw.secret_path.as_deref()),
+    ];
+    let set: Vec<(&str, &str)> =
+        sources.iter().filter_map(|(field, value)| value.map(|v| (*field, v))).collect();
+    let private = match set.as_slice() {
+        [] => {
+            return Err(missing(
+                name,
+                "key_path",
+                "a PEM private key (or secret_env / secret_path for an HMAC secret)",
+            ));
+        }
+        [("key_path", path)] => key::load_file(&expand_path(path, base_dir)),
+        [("secret_env", variable)] => read_secret_env(variable),
+        [(_, path)] => read_secret_file(&expand_path(path, base_dir)),
+        [first, second, ..] => {
+            return Err(field_error(
+                name,
+                second.0,
+                format!("cannot be combined with `{}`; set one key source", first.0),
+            ));
+        }
+    }
+    .map_err(|e| in_credential(name, e))?;
+
+    let algorithm = match raw.algorithm.as_deref() {
+        None => None,
+        Some(text) => {
+            Some(key::parse_algorithm(text).map_err(|p| field_error(name, "algorithm", p))?)
+        }
+    };
+    SigningKey::new(private, algorithm, raw.key_id.clone()).map_err(|e| in_credential(name, e))
+}
+
+/// Reads an HMAC secret from an environment variable, as raw UTF-8 bytes.
+fn read_secret_env(variable: &str) -> Result<PrivateKey, Error> {
+    match std::env::var(variable) {
+        Ok(value) if !value.is_empty() => Ok(PrivateKey::hmac(value.into_bytes())),
+        Ok(_) => Err(Error::config(format!("secret_env names {variable}, which is empty"))),
+        Err(std::env::VarError::NotPresent) => {
+            Err(Error::config(format!("secret_env names {variable}, which is not set"))
+                .with_hint(format!("export {variable} with the HMAC secret before running")))
+        }
+        Err(std::env::VarError::NotUnicode(_)) => {
+            Err(Error::config(format!("secret_env names {variable}, which is not valid UTF-8")))
+        }
+    }
+}
+
+/// Reads an HMAC secret file byte for byte; a trailing newline is part of
+/// the secret.
+fn read_secret_file(path: &Path) -> Result<PrivateKey, Error> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| Error::config(format!("cannot read secret_path {}: {e}", path.display())))?;
+    if bytes.is_empty() {
+        return Err(Error::config(format!("secret_path {} is empty", path.display())));
+    }
+    if bytes.ends_with(b"\n") {
+        log::debug!(
+            "the secret in {} ends with a newline, which is part of the HMAC key",
+            path.display()
+        );
+    }
+    Ok(PrivateKey::hmac(bytes))
+}
+
+/// Converts `[claims]` to JSON, rejecting the registered claims that
+/// namedcred sets itself.
+fn resolve_claims(
+    name: &str,
+    raw: &RawCredential,
+) -> Result<serde_json::Map<String, serde_json::Value>, Error> {
+    let mut claims = serde_json::Map::new();
+    for (claim, value) in raw.claims.iter().flatten() {
+        if let Some((_, fix)) = REGISTERED_CLAIMS.iter().find(|(c, _)| c == claim) {
+            return Err(field_error(
+                name,
+                &format!("claims.{claim}"),
+                format!("would replace a claim that namedcred sets; {fix}"),
+            ));
+        }
+        let json =
+            toml_to_json(value).map_err(|p| field_error(name, &format!("claims.{claim}"), p))?;
+        claims.insert(claim.clone(), json);
+    }
+    Ok(claims)
+}
+
+/// Converts a TOML value to JSON; datetimes become RFC 3339 strings.
+fn toml_to_json(value: &toml::Value) -> Result<serde_json::Value, String> {
+    use serde_json::Value as Json;
+    Ok(match value {
+        toml::Value::String(s) => Json::String(s.clone()),
+        toml::Value::Integer(i) => Json::from(*i),
+        toml::Value::Float(f) => serde_json::Number::from_f64(*f)
+            .map(Json::Number)
+            .ok_or_else(|| format!("{f} cannot be written in JSON"))?,
+        toml::Value::Boolean(b) => Json::Bool(*b),
+        toml::Value::Datetime(d) => Json::String(d.to_string()),
+        toml::Value::Array(items) => {
+            Json::Array(items.iter().map(toml_to_json).collect::<Result<_, _>>()?)
+        }
+        toml::Value::Table(table) => {
+            let mut map = serde_json::Map::new();
+            for (k, v) in table {
+                map.insert(k.clone(), toml_to_json(v)?);
+            }
+            Json::Object(map)
+        }
+    })
+}
+
+/// Checks the static request headers.
+fn resolve_headers(name: &str, raw: &RawCredential) -> Result<Vec<(String, String)>, Error> {
+    let mut headers = Vec::new();
+    for (header, value) in raw.headers.iter().flatten() {
+        let field = format!("headers.{header}");
+        if header.eq_ignore_ascii_case("authorization") {
+            return Err(field_error(
+                name,
+                &field,
+                "would replace the bearer token that the credential sends".to_string(),
+            ));
+        }
+        check_header(header, value).map_err(|p| field_error(name, &field, p))?;
+        headers.push((header.clone(), value.clone()));
+    }
+    Ok(headers)
+}
+
+/// Parses an http or https URL, rejecting plain http to a host that is not
+/// loopback unless `allow_insecure` is set. The check uses the URL text
+/// only, so it runs before any DNS lookup.
+fn parse_url(text: &str, allow_insecure: bool) -> Result<Url, String> {
+    let url = Url::parse(text).map_err(|e| format!("\"{text}\" is not a valid URL ({e})"))?;
+    match url.scheme() {
+        "https" => {}
+        "http" if allow_insecure || is_loopback(&url) => {}
+        "http" => {
+            return Err(format!(
+                "\"{text}\" uses plain http, which would send credentials unencrypted; \
+                 use https (plain http is allowed for loopback hosts, or with \
+                 allow_insecure_http = true)"
+            ));
+        }
+        other => return Err(format!("\"{text}\" has scheme {other}; use https")),
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(format!(
+            "\"{}\" contains a user name or password; namedcred sends only the token",
+            redact_userinfo(&url)
+        ));
+    }
+    if url.fragment().is_some() {
+        return Err(format!("\"{text}\" has a #fragment, which is never sent to a server"));
+    }
+    Ok(url)
+}
+
+/// Returns the URL with its user information replaced, for messages.
+fn redact_userinfo(url: &Url) -> String {
+    let mut shown = url.clone();
+    let _ = shown.set_username("redacted");
+    let _ = shown.set_password(None);
+    shown.to_string()
+}
+
+/// Tells whether the URL's host is a loopback name or address.
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
+        Some(Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}
+
+/// Joins a scope list with spaces, or returns the single string.
+fn join_list(value: &StringOrList, separator: &str) -> String {
+    match value {
+        StringOrList::One(one) => one.clone(),
+        StringOrList::Many(many) => many.join(separator),
+    }
+}
+
+/// Expands a leading `~` to the home folder and resolves a relative path
+/// against `base_dir`.
+fn expand_path(text: &str, base_dir: &Path) -> PathBuf {
+    let home = || directories::BaseDirs::new().map(|dirs| dirs.home_dir().to_path_buf());
+    if text == "~"
+        && let Some(home) = home()
+    {
+        return home;
+    }
+    if let Some(rest) = text.strip_prefix("~/")
+        && let Some(home) = home()
+    {
+        return home.join(rest);
+    }
+    base_dir.join(text)
+}
+
+/// Builds the error for a missing required field.
+fn missing(name: &str, field: &str, what: &str) -> Error {
+    Error::config(format!("credential `{name}` is missing `{field}`"))
+        .with_hint(format!("set `{field}` to {what}"))
+}
+
+/// Builds the error for an invalid field.
+fn field_error(name: &str, field: &str, problem: String) -> Error {
+    Error::config(format!("credential `{name}`: `{field}` {problem}"))
+}
+
+/// Prefixes a key or secret error with the credential's name.
+fn in_credential(name: &str, mut error: Error) -> Error {
+    error.message = format!("credential `{name}`: {}", error.message);
+    error
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+
+    const HMAC_ENV: &str = "NAMEDCRED_TEST_RESOLVE_SECRET";
+
+    fn resolve_text(body: &str) -> Result<Credential, Error> {
+        // SAFETY: tests in this module only read this variable, and no test
+        // removes it, so concurrent access cannot observe a torn value.
+        unsafe { std::env::set_var(HMAC_ENV, "test-secret") };
+        let text = format!("[credentials.api]\n{body}");
+        let config = Config::parse(&text, PathBuf::from("/tmp/credentials.toml"))?;
+        config.credential("api")
+    }
+
+    fn jwt(extra: &str) -> String {
+        format!(
+            "protocol = \"jwt\"\nurl = \"https://api.example.com/v1\"\nissuer = \"me\"\n\
+             secret_env = \"{HMAC_ENV}\"\n{extra}"
+        )
+    }
+
+    fn exchange(extra: &str) -> String {
+        format!(
+            "protocol = \"jwt-exchange\"\nurl = \"https://api.example.com\"\nissuer = \"me\"\n\
+             subject = \"svc\"\ntoken_endpoint = \"https://auth.example.com/token\"\n\
+             secret_env = \"{HMAC_ENV}\"\n{extra}"
+        )
+    }
+
+    fn message(body: &str) -> String {
+        let error = resolve_text(body).unwrap_err();
+        format!("{} {}", error.message, error.hint.unwrap_or_default())
+    }
+
+    #[test]
+    fn minimal_jwt_credential() {
+        let credential = resolve_text(&jwt("")).unwrap();
+        assert_eq!(credential.jwt.issuer, "me");
+        assert_eq!(credential.jwt.lifetime, DEFAULT_LIFETIME);
+        assert!(credential.jwt.audience.is_none());
+        assert!(matches!(credential.protocol, Protocol::Jwt));
+    }
+
+    #[test]
+    fn exchange_audience_defaults_to_endpoint_as_written() {
+        let credential = resolve_text(&exchange("")).unwrap();
+        assert_eq!(
+            credential.jwt.audience,
+            Some(Audience::One("https://auth.example.com/token".to_string()))
+        );
+    }
+
+    #[test]
+    fn audience_list_kept() {
+        let credential = resolve_text(&jwt("audience = [\"a\", \"b\"]")).unwrap();
+        assert_eq!(
+            credential.jwt.audience,
+            Some(Audience::Many(vec!["a".to_string(), "b".to_string()]))
+        );
+    }
+
+    #[test]
+    fn scope_list_joined_with_spaces() {
+        let credential = resolve_text(&exchange("scope = [\"read\", \"write\"]")).unwrap();
+        let Protocol::JwtExchange(spec) = credential.protocol else { panic!("not exchange") };
+        assert_eq!(spec.scope.as_deref(), Some("read write"));
+    }
+
+    #[test]
+    fn missing_fields_named() {
+        assert!(message("url = \"https://x\"").contains("`protocol`"));
+        assert!(message("protocol = \"jwt\"").contains("`url`"));
+        let no_issuer = "protocol = \"jwt\"\nurl = \"https://x\"\nsecret_env = \"X\"";
+        assert!(message(no_issuer).contains("`issuer`"));
+        let no_key = "protocol = \"jwt\"\nurl = \"https://x\"\nissuer = \"me\"";
+        assert!(message(no_key).contains("key_path"));
+    }
+
+    #[test]
+    fn exchange_requires_endpoint_and_subject() {
+        let body = exchange("").replace("token_endpoint", "# token_endpoint");
+        assert!(message(&body).contains("`token_endpoint`"));
+        let body = exchange("").replace("subject", "# subject");
+        assert!(message(&body).contains("`subject`"));
+    }
+
+    #[test]
+    fn unknown_protocol_rejected() {
+        let body = jwt("").replace("\"jwt\"", "\"oauth\"");
+        assert!(message(&body).contains("\"oauth\" is not a protocol"));
+    }
+
+    #[test]
+    fn plain_http_rejected_unless_loopback_or_allowed() {
+        let remote = jwt("").replace("https://api.example.com/v1", "http://api.example.com");
+        assert!(message(&remote).contains("https"));
+        for host in
+            ["http://127.0.0.1:8080", "http://localhost/x", "http://[::1]:9/", "http://127.9.9.9"]
+        {
+            let body = jwt("").replace("https://api.example.com/v1", host);
+            assert!(resolve_text(&body).is_ok(), "{host}");
+        }
+        let allowed = format!("{remote}allow_insecure_http = true\n");
+        assert!(resolve_text(&allowed).is_ok());
+    }
+
+    #[test]
+    fn url_with_userinfo_rejected_without_echoing_password() {
+        let body = jwt("").replace("https://api.example.com/v1", "https://u:hunter2@x.example");
+        let text = message(&body);
+        assert!(text.contains("user name or password"), "{text}");
+        assert!(!text.contains("hunter2"), "{text}");
+    }
+
+    #[test]
+    fn registered_claims_rejected() {
+        for claim in ["iss", "sub", "aud", "iat", "exp", "nbf", "jti"] {
+            let body = jwt(&format!("[credentials.api.claims]\n{claim} = 1\n"));
+            assert!(message(&body).contains(&format!("claims.{claim}")), "{claim}");
+        }
+    }
+
+    #[test]
+    fn extra_claims_converted() {
+        let body = jwt("[credentials.api.claims]\ntenant = \"t1\"\nroles = [\"a\"]\nn = 3\n");
+        let credential = resolve_text(&body).unwrap();
+        let claims = &credential.jwt.extra_claims;
+        assert_eq!(claims["tenant"], "t1");
+        assert_eq!(claims["roles"], serde_json::json!(["a"]));
+        assert_eq!(claims["n"], 3);
+    }
+
+    #[test]
+    fn authorization_header_rejected() {
+        let body = jwt("[credentials.api.headers]\nAuthorization = \"Basic x\"\n");
+        assert!(message(&body).contains("headers.Authorization"));
+    }
+
+    #[test]
+    fn header_with_newline_rejected() {
+        let body = jwt("[credentials.api.headers]\nX-A = \"a\\r\\nX-B: b\"\n");
+        assert!(message(&body).contains("headers.X-A"));
+    }
+
+    #[test]
+    fn two_key_sources_rejected() {
+        let body = jwt("secret_path = \"s.txt\"");
+        assert!(message(&body).contains("cannot be combined"));
+    }
+
+    #[test]
+    fn unset_secret_env_named() {
+        let body = jwt("").replace(HMAC_ENV, "NAMEDCRED_TEST_UNSET_VARIABLE");
+        assert!(message(&body).contains("NAMEDCRED_TEST_UNSET_VARIABLE"));
+    }
+
+    #[test]
+    fn token_endpoint_on_jwt_rejected() {
+        let body = jwt("token_endpoint = \"https://a/token\"");
+        assert!(message(&body).contains("`token_endpoint`"));
+    }
+
+    #[test]
+    fn relative_paths_resolve_against_config_folder() {
+        let base = Path::new("/etc/namedcred");
+        assert_eq!(expand_path("keys/a.pem", base), PathBuf::from("/etc/namedcred/keys/a.pem"));
+        assert_eq!(expand_path("/abs/a.pem", base), PathBuf::from("/abs/a.pem"));
+        let home = directories::BaseDirs::new().unwrap().home_dir().to_path_buf();
+        assert_eq!(expand_path("~/k.pem", base), home.join("k.pem"));
+    }
+}

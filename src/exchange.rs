@@ -1,0 +1,446 @@
+//! The JWT token exchange: the RFC 7523 jwt-bearer grant request, and
+//! defensive parsing of whatever the token endpoint sends back.
+
+use std::time::Instant;
+
+use ureq::Agent;
+use url::Url;
+
+use crate::credential::{Audience, Credential, ExchangeSpec};
+use crate::error::Error;
+use crate::http;
+use crate::secret::Secret;
+
+/// The `grant_type` of the RFC 7523 section 2.1 jwt-bearer grant.
+pub const GRANT_JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+
+/// The largest token endpoint reply that is read; a larger one is an error.
+pub const MAX_REPLY_BYTES: u64 = 1024 * 1024;
+
+/// Characters of a non-JSON or unexpected body shown in an error message.
+const PREVIEW_CHARS: usize = 200;
+
+/// A successful token endpoint reply.
+pub struct TokenReply {
+    /// The access token to send to the API.
+    pub access_token: Secret<String>,
+    /// Seconds until the access token expires, when the reply says.
+    pub expires_in: Option<u64>,
+    /// The whole reply, printed by `exchange --json`.
+    pub json: Secret<serde_json::Value>,
+}
+
+impl std::fmt::Debug for TokenReply {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenReply")
+            .field("access_token", &self.access_token)
+            .field("expires_in", &self.expires_in)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds the form fields of the jwt-bearer grant request.
+pub fn form<'a>(spec: &'a ExchangeSpec, assertion: &'a str) -> Vec<(&'static str, &'a str)> {
+    let mut fields = vec![("grant_type", GRANT_JWT_BEARER), ("assertion", assertion)];
+    if let Some(scope) = spec.scope.as_deref() {
+        fields.push(("scope", scope));
+    }
+    fields
+}
+
+/// Posts the assertion to the token endpoint and returns the access token.
+///
+/// Fails with an exchange error (exit 7) when the endpoint rejects the
+/// grant or replies with anything unusable, and with a network error
+/// (exit 6) when it cannot be reached.
+pub fn exchange(
+    agent: &Agent,
+    credential: &Credential,
+    spec: &ExchangeSpec,
+    assertion: &Secret<String>,
+) -> Result<TokenReply, Error> {
+    let endpoint = &spec.token_endpoint;
+    let fields = form(spec, assertion.expose());
+    let names: Vec<&str> = fields.iter().map(|(name, _)| *name).collect();
+    log::debug!("POST {endpoint} with form fields {} (assertion redacted)", names.join(", "));
+
+    let started = Instant::now();
+    let response = agent
+        .post(endpoint.as_str())
+        .header("Accept", "application/json")
+        .send_form(fields)
+        .map_err(|e| http::transport_error(e, endpoint))?;
+    let status = response.status().as_u16();
+    log::debug!("token endpoint answered HTTP {status} in {} ms", started.elapsed().as_millis());
+
+    if (300..400).contains(&status) {
+        return Err(redirect_error(endpoint, status, response.headers()));
+    }
+    let content_type = header_text(response.headers(), "content-type");
+    let body = response.into_body().with_config().limit(MAX_REPLY_BYTES).read_to_vec().map_err(
+        |e| match e {
+            ureq::Error::BodyExceedsLimit(_) => Error::exchange(format!(
+                "token endpoint {endpoint} sent a reply larger than {MAX_REPLY_BYTES} bytes"
+            )),
+            other => http::transport_error(other, endpoint),
+        },
+    )?;
+    let reply = parse_reply(status, content_type.as_deref(), &body, &[assertion.expose()]);
+    reply.map_err(|e| with_claims_hint(e, credential))
+}
+
+/// Builds the error for a redirect from the token endpoint, which is never
+/// followed so that the assertion goes nowhere else.
+fn redirect_error(endpoint: &Url, status: u16, headers: &ureq::http::HeaderMap) -> Error {
+    let location = header_text(headers, "location").unwrap_or_else(|| "(none)".to_string());
+    Error::exchange(format!(
+        "token endpoint {endpoint} answered HTTP {status} redirecting to {}; \
+         namedcred does not follow redirects from a token endpoint",
+        escape_preview(&location)
+    ))
+    .with_hint("set token_endpoint to the final URL if the redirect is expected")
+}
+
+/// Returns a header's value as text, when present and valid.
+fn header_text(headers: &ureq::http::HeaderMap, name: &str) -> Option<String> {
+    headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
+}
+
+/// Adds a hint naming the claims that servers usually reject, for errors
+/// that say the grant or the client was refused.
+fn with_claims_hint(error: Error, credential: &Credential) -> Error {
+    let refused = ["invalid_grant", "invalid_client", "unauthorized_client", "access_denied"];
+    if !refused.iter().any(|code| error.message.contains(code)) {
+        return error;
+    }
+    let jwt = &credential.jwt;
+    let audience = match &jwt.audience {
+        Some(Audience::One(one)) => format!("\"{one}\""),
+        Some(Audience::Many(many)) => format!("{many:?}"),
+        None => "(none)".to_string(),
+    };
+    error.with_hint(format!(
+        "check what the server expects: aud was {audience}, iss \"{}\", sub \"{}\"; \
+         a local clock that runs ahead also makes servers reject assertions",
+        jwt.issuer,
+        jwt.subject.as_deref().unwrap_or("(none)")
+    ))
+}
+
+/// Parses a token endpoint reply. `secrets` are removed from any preview
+/// of the body that ends up in an error message.
+pub fn parse_reply(
+    status: u16,
+    content_type: Option<&str>,
+    body: &[u8],
+    secrets: &[&str],
+) -> Result<TokenReply, Error> {
+    let json: Option<serde_json::Value> = serde_json::from_slice(body).ok();
+    let object = json.as_ref().and_then(|v| v.as_object());
+
+    if let Some(object) = object
+        && let Some(error) = object.get("error")
+    {
+        return Err(oauth_error(status, error, object, secrets));
+    }
+    if !(200..300).contains(&status) {
+        if let Some(message) = object.and_then(|o| o.get("message")).and_then(|m| m.as_str()) {
+            return Err(Error::exchange(format!(
+                "token endpoint answered HTTP {status}: {}",
+                clean(message, secrets)
+            )));
+        }
+        return Err(unusable(status, content_type, body, secrets, "an error"));
+    }
+    let Some(object) = object else {
+        return Err(unusable(
+            status,
+            content_type,
+            body,
+            secrets,
+            "a reply that is not a JSON object",
+        ));
+    };
+    read_token(object).map(|(access_token, expires_in)| TokenReply {
+        access_token,
+        expires_in,
+        json: Secret::new(json.clone().unwrap_or_default()),
+    })
+}
+
+/// Reads `access_token`, `token_type` and `expires_in` from a successful
+/// reply.
+fn read_token(
+    object: &serde_json::Map<String, serde_json::Value>,
+) -> Result<(Secret<String>, Option<u64>), Error> {
+    let access_token = match object.get("access_token") {
+        Some(serde_json::Value::String(token)) if !token.is_empty() => token.clone(),
+        Some(_) => {
+            return Err(Error::exchange(
+                "token endpoint reply has an `access_token` that is not a non-empty string",
+            ));
+        }
+        None => {
+            let fields: Vec<&str> = object.keys().map(String::as_str).collect();
+            return Err(Error::exchange(format!(
+                "token endpoint reply has no `access_token` (fields: {})",
+                fields.join(", ")
+            )));
+        }
+    };
+
+    match object.get("token_type") {
+        None | Some(serde_json::Value::Null) => {}
+        Some(serde_json::Value::String(kind)) if kind.eq_ignore_ascii_case("bearer") => {}
+        Some(other) => {
+            let shown = other.as_str().map_or_else(|| other.to_string(), str::to_string);
+            return Err(Error::exchange(format!(
+                "token endpoint issued a token of type \"{}\"; namedcred sends only Bearer tokens",
+                escape_preview(&shown)
+            )));
+        }
+    }
+    let expires_in = read_expires_in(object.get("expires_in"))?;
+    Ok((Secret::new(access_token), expires_in))
+}
+
+/// Reads `expires_in` written as a number or a numeric string.
+fn read_expires_in(value: Option<&serde_json::Value>) -> Result<Option<u64>, Error> {
+    let invalid = |shown: String| {
+        Error::exchange(format!(
+            "token endpoint reply has an invalid `expires_in` ({shown}); expected seconds"
+        ))
+    };
+    match value {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(serde_json::Value::Number(n)) => match (n.as_u64(), n.as_f64()) {
+            (Some(seconds), _) => Ok(Some(seconds)),
+            (None, Some(f)) if f >= 0.0 && f.is_finite() => Ok(Some(f as u64)),
+            _ => Err(invalid(n.to_string())),
+        },
+        Some(serde_json::Value::String(text)) => text
+            .trim()
+            .parse::<u64>()
+            .map(Some)
+            .map_err(|_| invalid(format!("\"{}\"", escape_preview(text)))),
+        Some(other) => Err(invalid(other.to_string())),
+    }
+}
+
+/// Builds the error for an RFC 6749 section 5.2 error reply.
+fn oauth_error(
+    status: u16,
+    error: &serde_json::Value,
+    object: &serde_json::Map<String, serde_json::Value>,
+    secrets: &[&str],
+) -> Error {
+    let code = error.as_str().map_or_else(|| error.to_string(), str::to_string);
+    let mut message = format!("token endpoint rejected the exchange: {}", clean(&code, secrets));
+    if let Some(description) = object.get("error_description").and_then(|d| d.as_str()) {
+        message.push_str(&format!(": {}", clean(description, secrets)));
+    }
+    message.push_str(&format!(" (HTTP {status})"));
+    if let Some(uri) = object.get("error_uri").and_then(|u| u.as_str()) {
+        message.push_str(&format!(", see {}", clean(uri, secrets)));
+    }
+    Error::exchange(message)
+}
+
+/// Builds the error for a reply that cannot be used, with the status, the
+/// content type and a cleaned preview of the body.
+fn unusable(
+    status: u16,
+    content_type: Option<&str>,
+    body: &[u8],
+    secrets: &[&str],
+    what: &str,
+) -> Error {
+    let kind = content_type.map_or("no content type".to_string(), escape_preview);
+    let preview = if body.is_empty() {
+        "empty body".to_string()
+    } else {
+        format!("body: {}", clean(&String::from_utf8_lossy(body), secrets))
+    };
+    Error::exchange(format!(
+        "token endpoint answered HTTP {status} ({kind}) with {what}; {preview}"
+    ))
+}
+
+/// Shortens text from a server for a message: secrets and anything shaped
+/// like a JWT are replaced, control characters escaped, and the length
+/// capped.
+pub fn clean(text: &str, secrets: &[&str]) -> String {
+    let mut cleaned = text.to_string();
+    for secret in secrets.iter().filter(|s| !s.is_empty()) {
+        cleaned = cleaned.replace(secret, "(redacted)");
+    }
+    let cleaned = redact_jwts(&cleaned);
+    let mut preview = escape_preview(&cleaned.chars().take(PREVIEW_CHARS).collect::<String>());
+    if cleaned.chars().count() > PREVIEW_CHARS {
+        preview.push_str("...");
+    }
+    preview
+}
+
+/// Escapes control characters so that a server cannot move the cursor or
+/// forge lines in the terminal.
+fn escape_preview(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() })
+        .collect()
+}
+
+/// Replaces every word that looks like a JWT (three base64url segments
+/// whose first starts with `eyJ`) with `(redacted JWT)`.
+fn redact_jwts(text: &str) -> String {
+    let is_b64 = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+    let mut out = String::with_capacity(text.len());
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        let segments: Vec<&str> = word.split('.').collect();
+        let looks_like_jwt = segments.len() == 3
+            && segments[0].starts_with("eyJ")
+            && segments[..2].iter().all(|s| !s.is_empty());
+        out.push_str(if looks_like_jwt { "(redacted JWT)" } else { word });
+        word.clear();
+    };
+    for c in text.chars() {
+        if is_b64(c) || c == '.' {
+            word.push(c);
+        } else {
+            flush(&mut word, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut word, &mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(status: u16, body: &str) -> Result<TokenReply, Error> {
+        parse_reply(status, Some("application/json"), body.as_bytes(), &["the-assertion"])
+    }
+
+    fn error(status: u16, body: &str) -> String {
+        parse(status, body).unwrap_err().message
+    }
+
+    #[test]
+    fn form_fields_of_jwt_bearer_grant() {
+        let spec = ExchangeSpec {
+            token_endpoint: Url::parse("https://a.example/token").unwrap(),
+            scope: Some("read write".to_string()),
+        };
+        assert_eq!(
+            form(&spec, "jwt"),
+            vec![("grant_type", GRANT_JWT_BEARER), ("assertion", "jwt"), ("scope", "read write")]
+        );
+    }
+
+    #[test]
+    fn plain_success() {
+        let reply =
+            parse(200, r#"{"access_token":"at","token_type":"Bearer","expires_in":3600}"#).unwrap();
+        assert_eq!(reply.access_token.expose(), "at");
+        assert_eq!(reply.expires_in, Some(3600));
+    }
+
+    #[test]
+    fn expires_in_as_string_or_missing() {
+        assert_eq!(
+            parse(200, r#"{"access_token":"a","expires_in":"3600"}"#).unwrap().expires_in,
+            Some(3600)
+        );
+        assert_eq!(parse(200, r#"{"access_token":"a"}"#).unwrap().expires_in, None);
+    }
+
+    #[test]
+    fn invalid_expires_in_named() {
+        for value in ["-1", "\"soon\"", "true", "\"-5\""] {
+            let body = format!(r#"{{"access_token":"a","expires_in":{value}}}"#);
+            assert!(error(200, &body).contains("expires_in"), "{value}");
+        }
+    }
+
+    #[test]
+    fn token_type_case_insensitive() {
+        for kind in ["bearer", "BEARER", "Bearer"] {
+            let body = format!(r#"{{"access_token":"a","token_type":"{kind}"}}"#);
+            assert!(parse(200, &body).is_ok(), "{kind}");
+        }
+    }
+
+    #[test]
+    fn other_token_types_rejected() {
+        for kind in ["N_A", "DPoP", "mac"] {
+            let body = format!(r#"{{"access_token":"a","token_type":"{kind}"}}"#);
+            assert!(error(200, &body).contains(kind), "{kind}");
+        }
+    }
+
+    #[test]
+    fn error_member_fails_even_with_200() {
+        let message = error(200, r#"{"error":"invalid_grant","error_description":"bad aud"}"#);
+        assert!(message.contains("invalid_grant"), "{message}");
+        assert!(message.contains("bad aud"), "{message}");
+    }
+
+    #[test]
+    fn github_style_message_shown() {
+        let message = error(
+            401,
+            r#"{"message":"A JSON web token could not be decoded","documentation_url":"https://docs"}"#,
+        );
+        assert!(message.contains("could not be decoded"), "{message}");
+    }
+
+    #[test]
+    fn html_and_empty_bodies_previewed() {
+        let message = parse_reply(502, Some("text/html"), b"<html>\x1b[31mBad gateway</html>", &[])
+            .unwrap_err()
+            .message;
+        assert!(message.contains("502"), "{message}");
+        assert!(message.contains("text/html"), "{message}");
+        assert!(!message.contains('\x1b'), "{message}");
+        let message = parse_reply(500, None, b"", &[]).unwrap_err().message;
+        assert!(message.contains("empty body"), "{message}");
+    }
+
+    #[test]
+    fn html_labelled_json_rejected() {
+        let message = error(200, "<html>oops</html>");
+        assert!(message.contains("not a JSON object"), "{message}");
+    }
+
+    #[test]
+    fn missing_access_token_lists_fields() {
+        let message = error(200, r#"{"token":"x","expires_at":"2030"}"#);
+        assert!(message.contains("access_token"), "{message}");
+        assert!(message.contains("expires_at"), "{message}");
+    }
+
+    #[test]
+    fn secrets_removed_from_previews() {
+        let message = parse_reply(
+            400,
+            Some("text/plain"),
+            b"echo the-assertion eyJhbGciOi.eyJzdWIi.c2ln",
+            &["the-assertion"],
+        )
+        .unwrap_err()
+        .message;
+        assert!(!message.contains("the-assertion"), "{message}");
+        assert!(!message.contains("eyJzdWIi"), "{message}");
+    }
+
+    #[test]
+    fn long_previews_capped() {
+        let body = "x".repeat(5000);
+        let message =
+            parse_reply(500, Some("text/plain"), body.as_bytes(), &[]).unwrap_err().message;
+        assert!(message.len() < 400, "{}", message.len());
+    }
+}

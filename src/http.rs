@@ -1,0 +1,293 @@
+//! HTTP plumbing shared by the API call and the token exchange: the agent,
+//! URL joining that cannot leave the configured origin, header checks,
+//! error classification and response output.
+
+use std::io::{self, Write};
+use std::sync::Arc;
+use std::time::Duration;
+
+use ureq::Agent;
+use ureq::tls::{RootCerts, TlsConfig, TlsProvider};
+use url::Url;
+
+use crate::error::Error;
+
+/// Time limit for opening a connection.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Time limit for a whole request when neither the command line nor the
+/// credential sets one.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The `User-Agent` header of every request.
+const USER_AGENT: &str = concat!("namedcred/", env!("CARGO_PKG_VERSION"));
+
+/// Builds an agent that never follows redirects, returns 4xx and 5xx
+/// responses instead of failing, and ends any request after `timeout`.
+///
+/// Redirects are not followed because ureq would decide on its own where
+/// the `Authorization` header goes; a 3xx reaches the caller instead.
+pub fn agent(timeout: Duration) -> Agent {
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let tls = TlsConfig::builder()
+        .provider(TlsProvider::Rustls)
+        .root_certs(RootCerts::WebPki)
+        .unversioned_rustls_crypto_provider(provider)
+        .build();
+    Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .timeout_connect(Some(CONNECT_TIMEOUT.min(timeout)))
+        .timeout_global(Some(timeout))
+        .user_agent(USER_AGENT)
+        .allow_non_standard_methods(true)
+        .tls_config(tls)
+        .build()
+        .new_agent()
+}
+
+/// Joins a request path to the credential's base URL.
+///
+/// The base path is kept and exactly one slash separates it from `path`;
+/// a query string in `path` is appended to any query of the base URL. A
+/// `path` that could change the origin (an absolute URL, `//host`, a
+/// backslash or a control character) is rejected.
+pub fn join_url(base: &Url, path: &str) -> Result<Url, String> {
+    if let Some(bad) = path.chars().find(|c| c.is_control()) {
+        return Err(format!("path contains the control character {:?}", bad));
+    }
+    if path.contains('\\') {
+        return Err(format!("path \"{path}\" contains a backslash; use / between segments"));
+    }
+    if path.starts_with("//") || has_scheme(path) {
+        return Err(format!(
+            "path \"{path}\" is an absolute URL; give a path such as /users, which is \
+             joined to the credential's url so the token only goes to that origin"
+        ));
+    }
+    if path.contains('#') {
+        return Err(format!("path \"{path}\" contains a #fragment, which is never sent"));
+    }
+
+    let (path_part, query) = match path.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (path, None),
+    };
+    let mut joined = base.clone();
+    let relative = path_part.trim_start_matches('/');
+    if !relative.is_empty() {
+        let base_path = base.path().trim_end_matches('/');
+        joined.set_path(&format!("{base_path}/{relative}"));
+    }
+    let merged = match (base.query(), query) {
+        (Some(a), Some(b)) if !a.is_empty() && !b.is_empty() => Some(format!("{a}&{b}")),
+        (Some(a), _) if !a.is_empty() => Some(a.to_string()),
+        (_, Some(b)) => Some(b.to_string()),
+        _ => None,
+    };
+    joined.set_query(merged.as_deref());
+
+    if joined.origin() != base.origin() {
+        return Err(format!("path \"{path}\" would leave the credential's origin"));
+    }
+    Ok(joined)
+}
+
+/// Tells whether `path` starts with a URL scheme such as `https:`.
+fn has_scheme(path: &str) -> bool {
+    let Some((scheme, rest)) = path.split_once(':') else { return false };
+    let well_formed = scheme.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
+    let known = ["http", "https", "file", "ftp", "ws", "wss", "data", "javascript"]
+        .iter()
+        .any(|k| scheme.eq_ignore_ascii_case(k));
+    well_formed && (rest.starts_with("//") || known)
+}
+
+/// Checks a header name and value: the name must be an RFC 9110 token and
+/// the value must not contain CR, LF, NUL or other control characters
+/// except tab.
+pub fn check_header(name: &str, value: &str) -> Result<(), String> {
+    let is_tchar = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+    if name.is_empty() || !name.chars().all(is_tchar) {
+        return Err(format!("\"{}\" is not a valid header name", name.escape_debug()));
+    }
+    if value.chars().any(|c| c.is_control() && c != '\t') {
+        return Err(format!(
+            "the value of {name} contains a line break or control character, \
+             which could inject another header"
+        ));
+    }
+    Ok(())
+}
+
+/// Parses a `-H 'Name: value'` flag. An empty value (`'Name:'`) means the
+/// header is removed, and yields `None` as the value.
+pub fn parse_header_flag(text: &str) -> Result<(String, Option<String>), String> {
+    let Some((name, value)) = text.split_once(':') else {
+        return Err(format!(
+            "header \"{}\" has no colon; write it as 'Name: value'",
+            text.escape_debug()
+        ));
+    };
+    let name = name.trim();
+    let value = value.trim_start_matches([' ', '\t']).trim_end_matches([' ', '\t']);
+    check_header(name, value)?;
+    Ok((name.to_string(), (!value.is_empty()).then(|| value.to_string())))
+}
+
+/// Classifies a transport failure for a request to `url`.
+pub fn transport_error(error: ureq::Error, url: &Url) -> Error {
+    let shown = origin_and_path(url);
+    match error {
+        ureq::Error::Timeout(which) => {
+            Error::network(format!("request to {shown} timed out ({which})"))
+                .with_hint("raise the limit with --timeout SECONDS or `timeout` on the credential")
+        }
+        ureq::Error::HostNotFound => {
+            Error::network(format!("host of {shown} not found (DNS lookup failed)"))
+        }
+        ureq::Error::ConnectionFailed => Error::network(format!("cannot connect to {shown}")),
+        other => Error::network(format!("request to {shown} failed: {other}")),
+    }
+}
+
+/// Returns the URL without its query, which may contain secrets, for
+/// messages.
+pub fn origin_and_path(url: &Url) -> String {
+    let mut shown = url.clone();
+    shown.set_query(None);
+    shown.to_string()
+}
+
+/// Writes the status line and headers of a response as HTTP/1.1 text.
+pub fn write_head<B>(out: &mut impl Write, response: &ureq::http::Response<B>) -> io::Result<()> {
+    let status = response.status();
+    write!(
+        out,
+        "{:?} {} {}\r\n",
+        response.version(),
+        status.as_u16(),
+        status.canonical_reason().unwrap_or("")
+    )?;
+    for (name, value) in response.headers() {
+        out.write_all(name.as_str().as_bytes())?;
+        out.write_all(b": ")?;
+        out.write_all(value.as_bytes())?;
+        out.write_all(b"\r\n")?;
+    }
+    out.write_all(b"\r\n")
+}
+
+/// Returns the exit code for a final HTTP status: 0 below 300, then 3, 4
+/// or 5 for 3xx, 4xx and 5xx.
+pub fn status_exit_code(status: u16) -> u8 {
+    match status {
+        300..=399 => 3,
+        400..=499 => 4,
+        500..=599 => 5,
+        _ => 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn join(base: &str, path: &str) -> Result<String, String> {
+        join_url(&Url::parse(base).unwrap(), path).map(|u| u.to_string())
+    }
+
+    #[test]
+    fn join_keeps_base_path_with_one_slash() {
+        let expected = "https://api.example.com/v1/users";
+        assert_eq!(join("https://api.example.com/v1", "users").unwrap(), expected);
+        assert_eq!(join("https://api.example.com/v1/", "/users").unwrap(), expected);
+        assert!(join("https://api.example.com/v1", "//users").unwrap_err().contains("absolute"));
+        assert_eq!(join("https://api.example.com/v1/", "users").unwrap(), expected);
+        assert_eq!(join("https://api.example.com/v1", "/users").unwrap(), expected);
+    }
+
+    #[test]
+    fn join_root_base() {
+        assert_eq!(join("https://a.example", "/x").unwrap(), "https://a.example/x");
+        assert_eq!(join("https://a.example/", "x").unwrap(), "https://a.example/x");
+    }
+
+    #[test]
+    fn join_empty_path_keeps_base() {
+        assert_eq!(join("https://a.example/v1", "").unwrap(), "https://a.example/v1");
+        assert_eq!(join("https://a.example/v1", "/").unwrap(), "https://a.example/v1");
+    }
+
+    #[test]
+    fn join_keeps_query() {
+        assert_eq!(
+            join("https://a.example/v1", "/items?limit=5&q=a%20b").unwrap(),
+            "https://a.example/v1/items?limit=5&q=a%20b"
+        );
+        assert_eq!(
+            join("https://a.example/v1?api-version=2", "items?x=1").unwrap(),
+            "https://a.example/v1/items?api-version=2&x=1"
+        );
+    }
+
+    #[test]
+    fn join_keeps_colons_and_at_signs_in_path() {
+        assert_eq!(
+            join("https://a.example/v1", "projects/p:run").unwrap(),
+            "https://a.example/v1/projects/p:run"
+        );
+        assert_eq!(join("https://a.example", "users/@me").unwrap(), "https://a.example/users/@me");
+    }
+
+    #[test]
+    fn join_rejects_origin_changes() {
+        for path in [
+            "https://evil.example/x",
+            "HTTP://evil.example",
+            "//evil.example/x",
+            "\\\\evil.example\\x",
+            "/x\\y",
+            "x\r\nHost: evil",
+            "x\0",
+            "https:evil.example",
+            "ftp://evil.example",
+            "/x#frag",
+        ] {
+            assert!(join("https://a.example/v1", path).is_err(), "{path:?}");
+        }
+    }
+
+    #[test]
+    fn join_percent_encodes_spaces() {
+        assert_eq!(join("https://a.example", "a b").unwrap(), "https://a.example/a%20b");
+    }
+
+    #[test]
+    fn header_flag_parsing() {
+        assert_eq!(
+            parse_header_flag("X-Trace: abc").unwrap(),
+            ("X-Trace".to_string(), Some("abc".to_string()))
+        );
+        assert_eq!(parse_header_flag("X-Trace:").unwrap(), ("X-Trace".to_string(), None));
+        assert_eq!(
+            parse_header_flag("Accept:application/json").unwrap().1.as_deref(),
+            Some("application/json")
+        );
+        assert!(parse_header_flag("no colon").is_err());
+        assert!(parse_header_flag("Bad Name: x").is_err());
+        assert!(parse_header_flag("X: a\rb").is_err());
+        assert!(parse_header_flag("X: a\nb").is_err());
+        assert!(parse_header_flag("X: a\0b").is_err());
+    }
+
+    #[test]
+    fn status_codes_map_to_exit_codes() {
+        assert_eq!(status_exit_code(200), 0);
+        assert_eq!(status_exit_code(204), 0);
+        assert_eq!(status_exit_code(301), 3);
+        assert_eq!(status_exit_code(404), 4);
+        assert_eq!(status_exit_code(503), 5);
+    }
+}

@@ -1,0 +1,514 @@
+//! Loading private keys in the forms people have, and matching them to a
+//! JWS algorithm.
+//!
+//! Every accepted form is normalised to the DER that the signer expects:
+//! PKCS#1 for RSA and PKCS#8 for elliptic-curve and Ed25519 keys. A form
+//! that cannot be used fails with a message that names the form found and,
+//! where one exists, the command that converts it.
+
+use std::path::Path;
+
+use jsonwebtoken::{Algorithm, EncodingKey};
+use pkcs8::ObjectIdentifier;
+use pkcs8::der::Decode;
+
+use crate::error::Error;
+use crate::secret::Secret;
+
+const OID_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
+const OID_RSA_PSS: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.10");
+const OID_EC: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
+const OID_ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
+const OID_ED448: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.113");
+const OID_X25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.110");
+const OID_X448: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.111");
+const OID_DSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10040.4.1");
+const OID_P256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
+const OID_P384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.34");
+const OID_P521: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.35");
+const OID_SECP256K1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.10");
+
+/// The command that makes a new key that every supported provider accepts.
+const NEW_EC_KEY: &str =
+    "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out key.pem";
+
+/// The smallest RSA modulus, in bits, that the signer accepts.
+const MIN_RSA_BITS: usize = 2048;
+
+/// The type of a private key, which decides the algorithms it can sign with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyKind {
+    /// An RSA key usable with RS* and PS* algorithms.
+    Rsa {
+        /// Modulus length in bits.
+        bits: usize,
+    },
+    /// An RSA key marked RSASSA-PSS only, usable with PS* algorithms.
+    RsaPss {
+        /// Modulus length in bits.
+        bits: usize,
+    },
+    /// An ECDSA key on P-256.
+    P256,
+    /// An ECDSA key on P-384.
+    P384,
+    /// An Ed25519 key.
+    Ed25519,
+    /// An HMAC secret.
+    Hmac,
+}
+
+impl KeyKind {
+    /// Returns a short human name such as "RSA 2048-bit" or "P-256".
+    pub fn describe(self) -> String {
+        match self {
+            KeyKind::Rsa { bits } => format!("RSA {bits}-bit"),
+            KeyKind::RsaPss { bits } => format!("RSA-PSS {bits}-bit"),
+            KeyKind::P256 => "EC P-256".to_string(),
+            KeyKind::P384 => "EC P-384".to_string(),
+            KeyKind::Ed25519 => "Ed25519".to_string(),
+            KeyKind::Hmac => "HMAC secret".to_string(),
+        }
+    }
+
+    /// Returns the algorithms this kind of key can sign with; the first one
+    /// is the default when the credential names none.
+    pub fn algorithms(self) -> &'static [Algorithm] {
+        use Algorithm::*;
+        match self {
+            KeyKind::Rsa { .. } => &[RS256, RS384, RS512, PS256, PS384, PS512],
+            KeyKind::RsaPss { .. } => &[PS256, PS384, PS512],
+            KeyKind::P256 => &[ES256],
+            KeyKind::P384 => &[ES384],
+            KeyKind::Ed25519 => &[EdDSA],
+            KeyKind::Hmac => &[HS256, HS384, HS512],
+        }
+    }
+}
+
+/// A private key in normalised DER: PKCS#1 for RSA, PKCS#8 otherwise, or
+/// the raw bytes of an HMAC secret.
+pub struct PrivateKey {
+    /// What kind of key this is.
+    pub kind: KeyKind,
+    /// The normalised key bytes.
+    der: Secret<Vec<u8>>,
+}
+
+impl std::fmt::Debug for PrivateKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PrivateKey").field("kind", &self.kind).field("der", &self.der).finish()
+    }
+}
+
+impl PrivateKey {
+    /// Wraps an HMAC secret.
+    pub fn hmac(secret: Vec<u8>) -> Self {
+        PrivateKey { kind: KeyKind::Hmac, der: Secret::new(secret) }
+    }
+
+    /// Returns the normalised key bytes.
+    pub fn der(&self) -> &[u8] {
+        self.der.expose()
+    }
+}
+
+/// A key ready to sign: the key, the algorithm it signs with, and the
+/// optional `kid` header value.
+pub struct SigningKey {
+    /// JWS algorithm of every token this key signs.
+    pub algorithm: Algorithm,
+    /// The `kid` header parameter, when set.
+    pub key_id: Option<String>,
+    /// What kind of key this is.
+    pub kind: KeyKind,
+    /// The key in the form the signer takes.
+    encoding: Secret<EncodingKey>,
+}
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningKey")
+            .field("algorithm", &self.algorithm)
+            .field("key_id", &self.key_id)
+            .field("kind", &self.kind)
+            .field("encoding", &self.encoding)
+            .finish()
+    }
+}
+
+impl SigningKey {
+    /// Builds a signing key, choosing the algorithm from the key when
+    /// `algorithm` is `None` and checking that the two fit otherwise.
+    pub fn new(
+        key: PrivateKey,
+        algorithm: Option<Algorithm>,
+        key_id: Option<String>,
+    ) -> Result<Self, Error> {
+        let allowed = key.kind.algorithms();
+        let algorithm = match algorithm {
+            None => allowed[0],
+            Some(chosen) if allowed.contains(&chosen) => chosen,
+            Some(chosen) => {
+                return Err(Error::config(format!(
+                    "algorithm {chosen:?} does not fit the {} key",
+                    key.kind.describe()
+                ))
+                .with_hint(format!(
+                    "use one of {} with this key, or a key made for {chosen:?}",
+                    names(allowed)
+                )));
+            }
+        };
+        let der = key.der();
+        let encoding = match key.kind {
+            KeyKind::Rsa { .. } | KeyKind::RsaPss { .. } => EncodingKey::from_rsa_der(der),
+            KeyKind::P256 | KeyKind::P384 => EncodingKey::from_ec_der(der),
+            KeyKind::Ed25519 => EncodingKey::from_ed_der(der),
+            KeyKind::Hmac => EncodingKey::from_secret(der)
+                .map_err(|e| Error::config(format!("the HMAC secret cannot be used: {e}")))?,
+        };
+        Ok(SigningKey { algorithm, key_id, kind: key.kind, encoding: Secret::new(encoding) })
+    }
+
+    /// Returns the key in the form the signer takes.
+    pub fn encoding(&self) -> &EncodingKey {
+        self.encoding.expose()
+    }
+}
+
+/// Joins algorithm names for a message, such as "RS256, PS256".
+fn names(algorithms: &[Algorithm]) -> String {
+    let names: Vec<String> = algorithms.iter().map(|a| format!("{a:?}")).collect();
+    names.join(", ")
+}
+
+/// Parses a JWS algorithm name such as `"ES256"`, ignoring case.
+pub fn parse_algorithm(name: &str) -> Result<Algorithm, String> {
+    use Algorithm::*;
+    let all = [RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, EdDSA, HS256, HS384, HS512];
+    all.into_iter()
+        .find(|a| format!("{a:?}").eq_ignore_ascii_case(name))
+        .ok_or_else(|| format!("unknown algorithm \"{name}\"; supported: {}", names(&all)))
+}
+
+/// Reads and parses a private key file.
+pub fn load_file(path: &Path) -> Result<PrivateKey, Error> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| Error::config(format!("cannot read key file {}: {e}", path.display())))?;
+    parse(&bytes, &path.display().to_string())
+}
+
+/// Parses a private key from PEM or DER bytes. `origin` names where the
+/// bytes came from, for messages, and stands for the file in commands.
+pub fn parse(bytes: &[u8], origin: &str) -> Result<PrivateKey, Error> {
+    let text = String::from_utf8_lossy(bytes);
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        return Err(Error::config(format!("key {origin} is empty")));
+    }
+    if trimmed.contains("-----BEGIN ") {
+        return parse_pem(&normalise_pem(trimmed), origin);
+    }
+    if trimmed.starts_with("PuTTY-User-Key-File-") {
+        return Err(unusable(
+            origin,
+            "a PuTTY private key (.ppk)",
+            format!("convert it: puttygen {origin} -O private-openssh -o key.pem"),
+        ));
+    }
+    if trimmed.starts_with('{') {
+        return Err(unusable(
+            origin,
+            "a JSON document (a JWK or a cloud key file), not a PEM or DER key",
+            "export the private key as PEM; for a JWK, a JWK-to-PEM converter such as \
+             `step crypto key format --pem` does it",
+        ));
+    }
+    parse_der(bytes, None, origin).map_err(|_| {
+        Error::config(format!("key {origin} is neither a PEM nor a DER private key"))
+            .with_hint("expected a file that starts with -----BEGIN PRIVATE KEY-----")
+    })
+}
+
+/// Puts PEM text into the shape the parser accepts: LF line endings (from
+/// CRLF or lone CR) and no trailing whitespace on any line.
+fn normalise_pem(text: &str) -> String {
+    let unified = text.replace("\r\n", "\n").replace('\r', "\n");
+    let lines: Vec<&str> = unified.lines().map(str::trim).collect();
+    lines.join("\n") + "\n"
+}
+
+/// Parses PEM text that may contain several blocks, such as the
+/// `EC PARAMETERS` block that `openssl ecparam -genkey` writes first.
+fn parse_pem(text: &str, origin: &str) -> Result<PrivateKey, Error> {
+    let blocks = pem::parse_many(text).map_err(|e| {
+        Error::config(format!("key {origin} has a malformed PEM block: {e}"))
+            .with_hint("check that the BEGIN and END lines match and the base64 is complete")
+    })?;
+    let curve = blocks
+        .iter()
+        .find(|b| b.tag() == "EC PARAMETERS")
+        .and_then(|b| ObjectIdentifier::from_der(b.contents()).ok());
+
+    let Some(block) = blocks.iter().find(|b| b.tag() != "EC PARAMETERS") else {
+        return Err(Error::config(format!(
+            "key {origin} contains only EC parameters and no private key"
+        ))
+        .with_hint(format!("generate a key with: {NEW_EC_KEY}")));
+    };
+    if block.headers().get("Proc-Type").is_some_and(|v| v.contains("ENCRYPTED")) {
+        return Err(unusable(
+            origin,
+            "an encrypted traditional PEM key",
+            format!("decrypt it: openssl pkey -in {origin} -out key.pem"),
+        ));
+    }
+    let der = block.contents();
+    match block.tag() {
+        "PRIVATE KEY" => parse_pkcs8(der, origin),
+        "RSA PRIVATE KEY" => rsa_from_pkcs1(der.to_vec(), false, origin),
+        "EC PRIVATE KEY" => ec_from_sec1(der, curve, origin),
+        tag => Err(unusable_tag(tag, origin)),
+    }
+}
+
+/// Explains why a PEM block with the given tag cannot be used.
+fn unusable_tag(tag: &str, origin: &str) -> Error {
+    match tag {
+        "ENCRYPTED PRIVATE KEY" => unusable(
+            origin,
+            "an encrypted PKCS#8 key",
+            format!("decrypt it: openssl pkey -in {origin} -out key.pem"),
+        ),
+        "OPENSSH PRIVATE KEY" => unusable(
+            origin,
+            "an OpenSSH private key",
+            format!(
+                "convert a copy to PKCS#8: cp {origin} key.pem && ssh-keygen -p -N '' -m PKCS8 -f key.pem"
+            ),
+        ),
+        "PUBLIC KEY" | "RSA PUBLIC KEY" | "EC PUBLIC KEY" => unusable(
+            origin,
+            "a public key; signing needs the private key",
+            "point the credential at the private key file that belongs to this public key",
+        ),
+        "CERTIFICATE" | "TRUSTED CERTIFICATE" => unusable(
+            origin,
+            "a certificate; signing needs the private key",
+            "point the credential at the private key that the certificate was issued for",
+        ),
+        "DSA PRIVATE KEY" => unusable(
+            origin,
+            "a DSA key, which JWS does not support",
+            format!("generate a supported key: {NEW_EC_KEY}"),
+        ),
+        other => unusable(
+            origin,
+            &format!("a PEM block of type \"{other}\", which is not a private key"),
+            "expected a block that starts with -----BEGIN PRIVATE KEY-----",
+        ),
+    }
+}
+
+/// Parses DER bytes as PKCS#8, then PKCS#1, then SEC1.
+fn parse_der(
+    der: &[u8],
+    curve: Option<ObjectIdentifier>,
+    origin: &str,
+) -> Result<PrivateKey, Error> {
+    if pkcs8::PrivateKeyInfo::try_from(der).is_ok() {
+        return parse_pkcs8(der, origin);
+    }
+    if aws_lc_rs::rsa::KeyPair::from_der(der).is_ok() {
+        return rsa_from_pkcs1(der.to_vec(), false, origin);
+    }
+    if sec1::EcPrivateKey::try_from(der).is_ok() {
+        return ec_from_sec1(der, curve, origin);
+    }
+    Err(Error::config(format!("key {origin} is not a DER private key")))
+}
+
+/// Parses a PKCS#8 `PrivateKeyInfo` and dispatches on its algorithm.
+fn parse_pkcs8(der: &[u8], origin: &str) -> Result<PrivateKey, Error> {
+    let info = pkcs8::PrivateKeyInfo::try_from(der).map_err(|e| {
+        Error::config(format!("key {origin} is not a valid PKCS#8 private key: {e}"))
+    })?;
+    let oid = info.algorithm.oid;
+    if oid == OID_RSA || oid == OID_RSA_PSS {
+        return rsa_from_pkcs1(info.private_key.to_vec(), oid == OID_RSA_PSS, origin);
+    }
+    if oid == OID_EC {
+        let curve = info.algorithm.parameters_oid().ok();
+        return ec_normalise(der, curve, origin);
+    }
+    if oid == OID_ED25519 {
+        return ed25519_from_pkcs8(der, origin);
+    }
+    let form = match oid {
+        o if o == OID_ED448 => "an Ed448 key, which namedcred does not support",
+        o if o == OID_X25519 => "an X25519 key-agreement key, which cannot sign",
+        o if o == OID_X448 => "an X448 key-agreement key, which cannot sign",
+        o if o == OID_DSA => "a DSA key, which JWS does not support",
+        _ => "a private key of an unknown algorithm",
+    };
+    Err(unusable(origin, form, format!("generate a supported key: {NEW_EC_KEY}")))
+}
+
+/// Checks a PKCS#1 RSA key and records its size.
+fn rsa_from_pkcs1(pkcs1: Vec<u8>, pss_only: bool, origin: &str) -> Result<PrivateKey, Error> {
+    let pair = aws_lc_rs::rsa::KeyPair::from_der(&pkcs1).map_err(|e| {
+        let reason = e.to_string();
+        if reason.contains("TooSmall") || reason.contains("Small") {
+            Error::config(format!(
+                "RSA key {origin} is too small; at least {MIN_RSA_BITS} bits are required"
+            ))
+            .with_hint(
+                "generate a new key: openssl genpkey -algorithm RSA \
+                 -pkeyopt rsa_keygen_bits:2048 -out key.pem",
+            )
+        } else {
+            Error::config(format!("RSA key {origin} is invalid ({reason})"))
+        }
+    })?;
+    let bits = pair.public_modulus_len() * 8;
+    if bits < MIN_RSA_BITS {
+        return Err(Error::config(format!(
+            "RSA key {origin} has {bits} bits; at least {MIN_RSA_BITS} are required"
+        )));
+    }
+    let kind = if pss_only { KeyKind::RsaPss { bits } } else { KeyKind::Rsa { bits } };
+    Ok(PrivateKey { kind, der: Secret::new(pkcs1) })
+}
+
+/// Converts a SEC1 `EC PRIVATE KEY` to PKCS#8. The curve comes from the
+/// key's own parameters, else from an `EC PARAMETERS` block, else from the
+/// length of the private scalar.
+fn ec_from_sec1(
+    der: &[u8],
+    curve: Option<ObjectIdentifier>,
+    origin: &str,
+) -> Result<PrivateKey, Error> {
+    let parsed = sec1::EcPrivateKey::try_from(der).map_err(|e| {
+        Error::config(format!("key {origin} is not a valid SEC1 EC private key: {e}"))
+    })?;
+    let curve = parsed.parameters.and_then(|p| p.named_curve()).or(curve).or(
+        match parsed.private_key.len() {
+            32 => Some(OID_P256),
+            48 => Some(OID_P384),
+            _ => None,
+        },
+    );
+    ec_normalise(der, curve, origin)
+}
+
+/// Checks an EC key (PKCS#8 or SEC1) on a supported curve and returns it
+/// as PKCS#8.
+fn ec_normalise(
+    der: &[u8],
+    curve: Option<ObjectIdentifier>,
+    origin: &str,
+) -> Result<PrivateKey, Error> {
+    use aws_lc_rs::signature::{
+        ECDSA_P256_SHA256_FIXED_SIGNING, ECDSA_P384_SHA384_FIXED_SIGNING, EcdsaKeyPair,
+    };
+    let (kind, algorithm) = match curve {
+        Some(c) if c == OID_P256 => (KeyKind::P256, &ECDSA_P256_SHA256_FIXED_SIGNING),
+        Some(c) if c == OID_P384 => (KeyKind::P384, &ECDSA_P384_SHA384_FIXED_SIGNING),
+        Some(c) => return Err(unsupported_curve(c, origin)),
+        None => {
+            return Err(Error::config(format!("EC key {origin} does not name its curve"))
+                .with_hint(format!(
+                    "write it as PKCS#8, which names the curve: openssl pkcs8 -topk8 -nocrypt \
+                     -in {origin} -out key.pem"
+                )));
+        }
+    };
+    let pair = EcdsaKeyPair::from_private_key_der(algorithm, der)
+        .map_err(|e| Error::config(format!("{} key {origin} is invalid ({e})", kind.describe())))?;
+    let pkcs8 = pair.to_pkcs8v1().map_err(|_| {
+        Error::config(format!("{} key {origin} cannot be encoded as PKCS#8", kind.describe()))
+    })?;
+    Ok(PrivateKey { kind, der: Secret::new(pkcs8.as_ref().to_vec()) })
+}
+
+/// Explains that an EC curve has no JWS algorithm that namedcred signs.
+fn unsupported_curve(curve: ObjectIdentifier, origin: &str) -> Error {
+    let name = match curve {
+        c if c == OID_P521 => "P-521 (ES512)",
+        c if c == OID_SECP256K1 => "secp256k1 (ES256K)",
+        _ => "an unknown curve",
+    };
+    unusable(
+        origin,
+        &format!("an EC key on {name}; namedcred signs with P-256 (ES256) and P-384 (ES384)"),
+        format!("generate a supported key: {NEW_EC_KEY}"),
+    )
+}
+
+/// Checks an Ed25519 PKCS#8 key (version 1 or 2).
+fn ed25519_from_pkcs8(der: &[u8], origin: &str) -> Result<PrivateKey, Error> {
+    aws_lc_rs::signature::Ed25519KeyPair::from_pkcs8(der)
+        .map_err(|e| Error::config(format!("Ed25519 key {origin} is invalid ({e})")))?;
+    Ok(PrivateKey { kind: KeyKind::Ed25519, der: Secret::new(der.to_vec()) })
+}
+
+/// Builds the error for a key form that cannot be used as it is.
+fn unusable(origin: &str, form: &str, hint: impl Into<String>) -> Error {
+    Error::config(format!("key {origin} is {form}")).with_hint(hint)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn algorithm_names_ignore_case() {
+        assert_eq!(parse_algorithm("es256"), Ok(Algorithm::ES256));
+        assert_eq!(parse_algorithm("EdDSA"), Ok(Algorithm::EdDSA));
+        assert_eq!(parse_algorithm("eddsa"), Ok(Algorithm::EdDSA));
+    }
+
+    #[test]
+    fn unknown_algorithm_lists_supported() {
+        let error = parse_algorithm("ES512").unwrap_err();
+        assert!(error.contains("ES512"), "{error}");
+        assert!(error.contains("RS256"), "{error}");
+    }
+
+    #[test]
+    fn pem_normalisation_handles_line_endings() {
+        let crlf = "-----BEGIN X-----\r\nAAAA  \r\n-----END X-----\r\n";
+        let cr = "-----BEGIN X-----\rAAAA\r-----END X-----\r";
+        let expected = "-----BEGIN X-----\nAAAA\n-----END X-----\n";
+        assert_eq!(normalise_pem(crlf), expected);
+        assert_eq!(normalise_pem(cr), expected);
+    }
+
+    #[test]
+    fn empty_key_rejected() {
+        let error = parse(b"  \n", "test").unwrap_err();
+        assert!(error.message.contains("empty"), "{}", error.message);
+    }
+
+    #[test]
+    fn hmac_key_defaults_to_hs256() {
+        let key = SigningKey::new(PrivateKey::hmac(b"secret".to_vec()), None, None).unwrap();
+        assert_eq!(key.algorithm, Algorithm::HS256);
+    }
+
+    #[test]
+    fn mismatched_algorithm_names_both() {
+        let error = SigningKey::new(PrivateKey::hmac(b"s".to_vec()), Some(Algorithm::ES256), None)
+            .unwrap_err();
+        assert!(error.message.contains("ES256"), "{}", error.message);
+        assert!(error.message.contains("HMAC"), "{}", error.message);
+    }
+
+    #[test]
+    fn debug_output_hides_key_bytes() {
+        let key = PrivateKey::hmac(b"canary-secret".to_vec());
+        let shown = format!("{key:?}");
+        assert!(!shown.contains("canary"), "{shown}");
+    }
+}

@@ -1,0 +1,164 @@
+//! Minting JWTs: the claim set, the header, and the signature.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::Header;
+use serde::Serialize;
+
+use crate::credential::{Audience, JwtSpec};
+use crate::error::Error;
+use crate::secret::Secret;
+
+/// Random bytes in every `jti`: 128 bits, so that two tokens never share one.
+const JTI_BYTES: usize = 16;
+
+/// The claim set of one token. Times are integer seconds since the Unix
+/// epoch, so the local time zone never changes them.
+#[derive(Debug, Serialize)]
+pub struct Claims<'a> {
+    /// Issuer.
+    pub iss: &'a str,
+    /// Subject, when the credential sets one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sub: Option<&'a str>,
+    /// Audience, when the credential sets one or the protocol implies it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aud: Option<&'a Audience>,
+    /// Issued-at time.
+    pub iat: u64,
+    /// Expiry time: `iat` plus the lifetime.
+    pub exp: u64,
+    /// Unique token id.
+    pub jti: &'a str,
+    /// Extra claims from the credential.
+    #[serde(flatten)]
+    pub extra: &'a serde_json::Map<String, serde_json::Value>,
+}
+
+/// Builds the claim set for a token issued at `now` with the given `jti`.
+pub fn claims<'a>(spec: &'a JwtSpec, now: u64, jti: &'a str) -> Claims<'a> {
+    Claims {
+        iss: &spec.issuer,
+        sub: spec.subject.as_deref(),
+        aud: spec.audience.as_ref(),
+        iat: now,
+        exp: now.saturating_add(spec.lifetime),
+        jti,
+        extra: &spec.extra_claims,
+    }
+}
+
+/// Builds the JOSE header: `alg`, `typ: "JWT"`, and `kid` when set.
+pub fn header(spec: &JwtSpec) -> Header {
+    let mut header = Header::new(spec.key.algorithm);
+    header.typ = Some("JWT".to_string());
+    header.kid = spec.key.key_id.clone();
+    header
+}
+
+/// Mints a token that is issued now and carries a fresh random `jti`.
+pub fn mint(spec: &JwtSpec) -> Result<Secret<String>, Error> {
+    mint_at(spec, now(), &new_jti())
+}
+
+/// Mints a token with a fixed issue time and `jti`.
+pub fn mint_at(spec: &JwtSpec, now: u64, jti: &str) -> Result<Secret<String>, Error> {
+    let claims = claims(spec, now, jti);
+    let token = jsonwebtoken::encode(&header(spec), &claims, spec.key.encoding()).map_err(|e| {
+        Error::config(format!(
+            "signing with {:?} and the {} key failed: {e}",
+            spec.key.algorithm,
+            spec.key.kind.describe()
+        ))
+    })?;
+    Ok(Secret::new(token))
+}
+
+/// Returns the current time in whole seconds since the Unix epoch.
+pub fn now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+/// Returns a new random `jti`: 128 random bits, base64url without padding.
+pub fn new_jti() -> String {
+    let mut bytes = [0u8; JTI_BYTES];
+    aws_lc_rs::rand::fill(&mut bytes).expect("the operating system random source failed");
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::key::{PrivateKey, SigningKey};
+
+    fn spec(audience: Option<Audience>) -> JwtSpec {
+        let mut extra = serde_json::Map::new();
+        extra.insert("tenant".to_string(), serde_json::json!("t1"));
+        JwtSpec {
+            issuer: "issuer-1".to_string(),
+            subject: Some("subject-1".to_string()),
+            audience,
+            lifetime: 300,
+            extra_claims: extra,
+            key: SigningKey::new(
+                PrivateKey::hmac(b"test-secret".to_vec()),
+                None,
+                Some("kid-1".to_string()),
+            )
+            .unwrap(),
+        }
+    }
+
+    fn decode_segment(segment: &str) -> serde_json::Value {
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(segment).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn claims_with_fixed_clock() {
+        let spec = spec(Some(Audience::One("aud-1".to_string())));
+        let json = serde_json::to_value(claims(&spec, 1_700_000_000, "jti-1")).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "iss": "issuer-1", "sub": "subject-1", "aud": "aud-1",
+                "iat": 1_700_000_000u64, "exp": 1_700_000_300u64,
+                "jti": "jti-1", "tenant": "t1"
+            })
+        );
+    }
+
+    #[test]
+    fn audience_list_is_array_and_absent_audience_omitted() {
+        let many = spec(Some(Audience::Many(vec!["a".into(), "b".into()])));
+        let json = serde_json::to_value(claims(&many, 0, "j")).unwrap();
+        assert_eq!(json["aud"], serde_json::json!(["a", "b"]));
+        let none = spec(None);
+        let json = serde_json::to_value(claims(&none, 0, "j")).unwrap();
+        assert!(json.get("aud").is_none());
+    }
+
+    #[test]
+    fn minted_token_has_header_and_integer_times() {
+        let spec = spec(None);
+        let token = mint_at(&spec, 1_700_000_000, "jti-1").unwrap();
+        let parts: Vec<&str> = token.expose().split('.').collect();
+        assert_eq!(parts.len(), 3);
+        let header = decode_segment(parts[0]);
+        assert_eq!(header["alg"], "HS256");
+        assert_eq!(header["typ"], "JWT");
+        assert_eq!(header["kid"], "kid-1");
+        let claims = decode_segment(parts[1]);
+        assert!(claims["iat"].is_u64());
+        assert!(claims["exp"].is_u64());
+    }
+
+    #[test]
+    fn jti_is_random_and_long_enough() {
+        let first = new_jti();
+        let second = new_jti();
+        assert_ne!(first, second);
+        assert_eq!(URL_SAFE_NO_PAD.decode(&first).unwrap().len(), JTI_BYTES);
+    }
+}
