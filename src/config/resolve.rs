@@ -43,7 +43,7 @@ pub fn resolve(name: &str, raw: &RawCredential, base_dir: &Path) -> Result<Crede
     let url = parse_url(url_text, insecure).map_err(|p| fail("url", p))?;
     let protocol = match protocol_name {
         "jwt" => resolve_jwt_protocol(name, raw)?,
-        "jwt-exchange" => resolve_exchange(name, raw, insecure)?,
+        "jwt-exchange" => resolve_exchange(name, raw, &url, insecure)?,
         other => {
             return Err(fail(
                 "protocol",
@@ -87,12 +87,25 @@ fn resolve_jwt_protocol(name: &str, raw: &RawCredential) -> Result<Protocol, Err
 }
 
 /// Resolves the token endpoint and scope of a `jwt-exchange` credential.
-fn resolve_exchange(name: &str, raw: &RawCredential, insecure: bool) -> Result<Protocol, Error> {
+fn resolve_exchange(
+    name: &str,
+    raw: &RawCredential,
+    api: &Url,
+    insecure: bool,
+) -> Result<Protocol, Error> {
     let endpoint = raw.token_endpoint.as_deref().ok_or_else(|| {
         missing(name, "token_endpoint", "the URL that exchanges the JWT for an access token")
     })?;
     let token_endpoint =
         parse_url(endpoint, insecure).map_err(|p| field_error(name, "token_endpoint", p))?;
+    if &token_endpoint == api {
+        return Err(field_error(
+            name,
+            "token_endpoint",
+            "is the same URL as `url`; it must be the token endpoint, not the API base URL"
+                .to_string(),
+        ));
+    }
     let scope = raw.scope.as_ref().map(|s| join_list(s, " "));
     Ok(Protocol::JwtExchange(ExchangeSpec { token_endpoint, scope }))
 }
@@ -442,6 +455,13 @@ mod tests {
         assert!(message(&body).contains("`token_endpoint`"));
         let body = exchange("").replace("subject", "# subject");
         assert!(message(&body).contains("`subject`"));
+    }
+
+    #[test]
+    fn token_endpoint_equal_to_url_rejected() {
+        let body =
+            exchange("").replace("https://api.example.com", "https://auth.example.com/token");
+        assert!(message(&body).contains("same URL as `url`"));
     }
 
     #[test]
