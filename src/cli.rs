@@ -91,6 +91,22 @@ pub struct CallArgs {
     /// credential's `timeout`, else 60]
     #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
     pub timeout: Option<Duration>,
+
+    /// Follow redirects, up to 10; the token goes only to the credential's
+    /// origin
+    #[arg(short = 'L', long)]
+    pub location: bool,
+
+    /// Retry up to N times after a connection failure, a timeout, HTTP 429
+    /// or 503 (GET, HEAD, OPTIONS, TRACE, PUT and DELETE only, unless
+    /// --retry-all)
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub retry: u32,
+
+    /// With --retry, also retry methods that are not idempotent, such as
+    /// POST and PATCH
+    #[arg(long, requires = "retry")]
+    pub retry_all: bool,
 }
 
 /// Flags of `token`.
@@ -115,6 +131,11 @@ pub struct ExchangeArgs {
     /// `timeout`, else 60]
     #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
     pub timeout: Option<Duration>,
+
+    /// Retry up to N times after a connection failure, a timeout, HTTP 429
+    /// or 503, each time with a newly signed assertion
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub retry: u32,
 }
 
 /// Parses a positive number of seconds, fractions allowed.

@@ -7,6 +7,7 @@ use serde::Serialize;
 use url::Url;
 
 use crate::key::SigningKey;
+use crate::tls::TlsSettings;
 
 /// One named credential after validation.
 #[derive(Debug)]
@@ -23,6 +24,9 @@ pub struct Credential {
     pub headers: Vec<(String, String)>,
     /// Overall time limit for one HTTP request, when the credential sets one.
     pub timeout: Option<Duration>,
+    /// Extra CA certificates and the client certificate, for both the API
+    /// and the token endpoint.
+    pub tls: TlsSettings,
 }
 
 /// How the bearer token sent to the API is obtained.

@@ -6,10 +6,12 @@ use std::time::Instant;
 use ureq::Agent;
 use url::Url;
 
+use crate::client::HttpClient;
 use crate::credential::{Audience, Credential, ExchangeSpec};
 use crate::error::Error;
-use crate::http;
+use crate::retry::Sent;
 use crate::secret::Secret;
+use crate::{http, token};
 
 /// The `grant_type` of the RFC 7523 section 2.1 jwt-bearer grant.
 pub const GRANT_JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
@@ -48,28 +50,28 @@ pub fn form<'a>(spec: &'a ExchangeSpec, assertion: &'a str) -> Vec<(&'static str
     fields
 }
 
-/// Posts the assertion to the token endpoint and returns the access token.
+/// Signs an assertion, posts it to the token endpoint and returns the
+/// access token.
 ///
-/// Fails with an exchange error (exit 7) when the endpoint rejects the
-/// grant or replies with anything unusable, and with a network error
-/// (exit 6) when it cannot be reached.
+/// Each retry after HTTP 429, 503 or a connection failure posts a newly
+/// signed assertion with a fresh `jti`, because servers may remember the
+/// `jti` of an assertion they have seen. Fails with an exchange error
+/// (exit 7) when the endpoint rejects the grant or replies with anything
+/// unusable, and with a network error (exit 6) when it cannot be reached.
 pub fn exchange(
-    agent: &Agent,
+    client: &HttpClient,
     credential: &Credential,
     spec: &ExchangeSpec,
-    assertion: &Secret<String>,
 ) -> Result<TokenReply, Error> {
     let endpoint = &spec.token_endpoint;
-    let fields = form(spec, assertion.expose());
-    let names: Vec<&str> = fields.iter().map(|(name, _)| *name).collect();
-    log::debug!("POST {endpoint} with form fields {} (assertion redacted)", names.join(", "));
-
+    let agent = client.agent_for(endpoint)?;
+    let mut last_assertion = Secret::new(String::new());
     let started = Instant::now();
-    let response = agent
-        .post(endpoint.as_str())
-        .header("Accept", "application/json")
-        .send_form(fields)
-        .map_err(|e| http::transport_error(e, endpoint))?;
+    let sent = client.retry.run(true, "token endpoint", || {
+        last_assertion = token::mint(&credential.jwt)?;
+        Ok(post_assertion(&agent, spec, &last_assertion))
+    })?;
+    let response = sent.map_err(|e| http::transport_error(e, endpoint))?;
     let status = response.status().as_u16();
     log::debug!("token endpoint answered HTTP {status} in {} ms", started.elapsed().as_millis());
 
@@ -85,8 +87,17 @@ pub fn exchange(
             other => http::transport_error(other, endpoint),
         },
     )?;
-    let reply = parse_reply(status, content_type.as_deref(), &body, &[assertion.expose()]);
+    let reply = parse_reply(status, content_type.as_deref(), &body, &[last_assertion.expose()]);
     reply.map_err(|e| with_claims_hint(e, credential))
+}
+
+/// Sends one jwt-bearer grant request.
+fn post_assertion(agent: &Agent, spec: &ExchangeSpec, assertion: &Secret<String>) -> Sent {
+    let endpoint = &spec.token_endpoint;
+    let fields = form(spec, assertion.expose());
+    let names: Vec<&str> = fields.iter().map(|(name, _)| *name).collect();
+    log::debug!("POST {endpoint} with form fields {} (assertion redacted)", names.join(", "));
+    agent.post(endpoint.as_str()).header("Accept", "application/json").send_form(fields)
 }
 
 /// Builds the error for a redirect from the token endpoint, which is never

@@ -3,14 +3,14 @@
 //! error classification and response output.
 
 use std::io::{self, Write};
-use std::sync::Arc;
 use std::time::Duration;
 
 use ureq::Agent;
-use ureq::tls::{RootCerts, TlsConfig, TlsProvider};
+use ureq::tls::TlsConfig;
 use url::Url;
 
 use crate::error::Error;
+use crate::tls::TlsSettings;
 
 /// Time limit for opening a connection.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -23,17 +23,18 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 const USER_AGENT: &str = concat!("namedcred/", env!("CARGO_PKG_VERSION"));
 
 /// Builds an agent that never follows redirects, returns 4xx and 5xx
-/// responses instead of failing, and ends any request after `timeout`.
+/// responses instead of failing, ends any request after `timeout`, trusts
+/// the Mozilla roots and connects directly.
 ///
 /// Redirects are not followed because ureq would decide on its own where
 /// the `Authorization` header goes; a 3xx reaches the caller instead.
 pub fn agent(timeout: Duration) -> Agent {
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let tls = TlsConfig::builder()
-        .provider(TlsProvider::Rustls)
-        .root_certs(RootCerts::WebPki)
-        .unversioned_rustls_crypto_provider(provider)
-        .build();
+    agent_with(timeout, TlsSettings::default().config(), None)
+}
+
+/// Builds an agent like [`agent`] with the given TLS configuration and
+/// proxy; `None` connects directly whatever the environment says.
+pub fn agent_with(timeout: Duration, tls: TlsConfig, proxy: Option<ureq::Proxy>) -> Agent {
     Agent::config_builder()
         .http_status_as_error(false)
         .max_redirects(0)
@@ -42,6 +43,7 @@ pub fn agent(timeout: Duration) -> Agent {
         .user_agent(USER_AGENT)
         .allow_non_standard_methods(true)
         .tls_config(tls)
+        .proxy(proxy)
         .build()
         .new_agent()
 }
@@ -136,7 +138,8 @@ pub fn parse_header_flag(text: &str) -> Result<(String, Option<String>), String>
     Ok((name.to_string(), (!value.is_empty()).then(|| value.to_string())))
 }
 
-/// Classifies a transport failure for a request to `url`.
+/// Classifies a transport failure for a request to `url` as a network
+/// error (exit 6) whose message names the URL and the cause.
 pub fn transport_error(error: ureq::Error, url: &Url) -> Error {
     let shown = origin_and_path(url);
     match error {
@@ -145,10 +148,67 @@ pub fn transport_error(error: ureq::Error, url: &Url) -> Error {
                 .with_hint("raise the limit with --timeout SECONDS or `timeout` on the credential")
         }
         ureq::Error::HostNotFound => {
-            Error::network(format!("host of {shown} not found (DNS lookup failed)"))
+            Error::network(format!("cannot resolve the host of {shown} (DNS lookup failed)"))
         }
         ureq::Error::ConnectionFailed => Error::network(format!("cannot connect to {shown}")),
+        ureq::Error::Io(e) => {
+            match e.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
+                Some(tls) => tls_error(&tls.to_string(), &shown),
+                None => io_error(&e, &shown),
+            }
+        }
+        ureq::Error::Rustls(e) => tls_error(&e.to_string(), &shown),
+        ureq::Error::Tls(e) => tls_error(e, &shown),
+        ureq::Error::ConnectProxyFailed(reason) => {
+            Error::network(format!("the proxy refused or failed the tunnel to {shown}: {reason}"))
+                .with_hint(
+                    "check the proxy variables (https_proxy, http_proxy, all_proxy, no_proxy)",
+                )
+        }
+        ureq::Error::Protocol(e) => {
+            Error::network(format!("{shown} sent a response that is not valid HTTP/1.1: {e}"))
+        }
         other => Error::network(format!("request to {shown} failed: {other}")),
+    }
+}
+
+/// Describes an I/O failure in the usual words of the operating system.
+fn io_error(error: &io::Error, shown: &str) -> Error {
+    use io::ErrorKind;
+    let cause = match error.kind() {
+        ErrorKind::ConnectionRefused => "connection refused",
+        ErrorKind::ConnectionReset => "connection reset by the server",
+        ErrorKind::ConnectionAborted => "connection aborted",
+        ErrorKind::UnexpectedEof => "the server closed the connection before responding",
+        ErrorKind::TimedOut => "timed out",
+        ErrorKind::AddrNotAvailable => "address not available",
+        ErrorKind::NetworkUnreachable => "network unreachable",
+        ErrorKind::HostUnreachable => "host unreachable",
+        _ => return Error::network(format!("request to {shown} failed: {error}")),
+    };
+    let connecting = matches!(
+        error.kind(),
+        ErrorKind::ConnectionRefused
+            | ErrorKind::AddrNotAvailable
+            | ErrorKind::NetworkUnreachable
+            | ErrorKind::HostUnreachable
+    );
+    if connecting {
+        Error::network(format!("cannot connect to {shown}: {cause}"))
+    } else {
+        Error::network(format!("request to {shown} failed: {cause}"))
+    }
+}
+
+/// Builds the error for a failed TLS handshake.
+fn tls_error(cause: &str, shown: &str) -> Error {
+    let error = Error::network(format!("TLS with {shown} failed: {cause}"));
+    if cause.contains("UnknownIssuer") || cause.contains("certificate") {
+        error.with_hint(
+            "if the server uses a private CA, set `ca_file` on the credential to its PEM file",
+        )
+    } else {
+        error
     }
 }
 

@@ -8,6 +8,7 @@
 //! sends the API request and writes the response.
 
 pub mod cli;
+pub mod client;
 pub mod commands;
 pub mod config;
 pub mod credential;
@@ -16,7 +17,11 @@ pub mod exchange;
 pub mod http;
 pub mod key;
 pub mod logging;
+pub mod proxy;
+pub mod redirect;
+pub mod retry;
 pub mod secret;
+pub mod tls;
 pub mod token;
 
 pub use commands::run;

@@ -10,10 +10,13 @@ use ureq::Agent;
 use ureq::http::{Method, Request, Response};
 use url::Url;
 
-use super::{bearer_token, load, request_timeout};
+use super::{bearer_token, http_client, load};
 use crate::cli::CallArgs;
+use crate::client::HttpClient;
 use crate::error::Error;
 use crate::http;
+use crate::redirect::{self, Hop, Step};
+use crate::retry::{RetryPolicy, Sent};
 use crate::secret::Secret;
 
 /// Headers that `-H` may not set, because namedcred sets them from the
@@ -30,30 +33,55 @@ const COPY_CHUNK: usize = 64 * 1024;
 struct Prepared {
     method: Method,
     url: Url,
+    /// Headers for the credential's origin: its configured headers merged
+    /// with `-H` flags.
     headers: Vec<(String, String)>,
+    /// Headers for any other origin a redirect leads to: the `-H` flags
+    /// without the credential's configured headers.
+    public_headers: Vec<(String, String)>,
     body: Option<Vec<u8>>,
+}
+
+/// The last response of a call, with the request that received it.
+struct Outcome {
+    /// The request that received the response.
+    hop: Hop,
+    /// The response to write out.
+    response: Response<ureq::Body>,
+    /// Why a redirect in the response was not followed, if it was not.
+    refused: Option<String>,
 }
 
 /// Runs `call` and returns 0, or 3, 4 or 5 for a final 3xx, 4xx or 5xx.
 pub fn run(config: Option<&Path>, args: CallArgs) -> anyhow::Result<u8> {
     let credential = load(config, &args.name)?;
     let request = prepare(&credential, &args)?;
-    let agent = http::agent(request_timeout(args.timeout, &credential));
-    let bearer = bearer_token(&agent, &credential)?;
+    let retry = RetryPolicy { retries: args.retry, all_methods: args.retry_all };
+    let client = http_client(args.timeout, &credential, retry)?;
+    let bearer = bearer_token(&client, &credential)?;
 
     let started = Instant::now();
-    let response = send(&agent, &request, &bearer)?;
-    let status = response.status();
+    let outcome = send_following(&client, &request, &bearer, args.location)?;
+    let status = outcome.response.status();
     log::debug!("API answered HTTP {} in {} ms", status.as_u16(), started.elapsed().as_millis());
 
-    write_response(response, &args, &request.url)?;
+    let Outcome { hop, response, refused } = outcome;
+    write_response(response, &args, &hop.url)?;
+    let shown = http::origin_and_path(&hop.url);
+    if let Some(reason) = refused {
+        eprintln!(
+            "namedcred: error: not following the HTTP {} redirect from {} {shown}: {reason}",
+            status.as_u16(),
+            hop.method
+        );
+        return Ok(http::status_exit_code(status.as_u16()));
+    }
     if status.as_u16() >= 300 {
         eprintln!(
-            "namedcred: HTTP {} {} from {} {}",
+            "namedcred: HTTP {} {} from {} {shown}",
             status.as_u16(),
             status.canonical_reason().unwrap_or(""),
-            request.method,
-            http::origin_and_path(&request.url)
+            hop.method
         );
     }
     Ok(http::status_exit_code(status.as_u16()))
@@ -83,12 +111,13 @@ fn prepare(credential: &crate::credential::Credential, args: &CallArgs) -> Resul
     })?;
 
     let headers = merge_headers(&credential.headers, &args.headers, args.json, body.is_some())?;
+    let public_headers = merge_headers(&[], &args.headers, args.json, body.is_some())?;
     log::debug!("{method} {url}");
     for (name, value) in &headers {
         log::debug!("header {name}: {value}");
     }
     log::debug!("header Authorization: Bearer (redacted)");
-    Ok(Prepared { method, url, headers, body })
+    Ok(Prepared { method, url, headers, public_headers, body })
 }
 
 /// Reads `-d`: literal text, `@FILE`, or `@-` for stdin.
@@ -147,26 +176,86 @@ fn merge_headers(
     Ok(headers)
 }
 
-/// Sends the request with the bearer token.
-fn send(
-    agent: &Agent,
+/// Sends the request and, with `follow`, the redirects that the policy in
+/// [`redirect`] allows, and returns the last response.
+fn send_following(
+    client: &HttpClient,
     request: &Prepared,
     bearer: &Secret<String>,
+    follow: bool,
+) -> Result<Outcome, Error> {
+    let origin = request.url.origin();
+    let mut hop = Hop::first(request.method.clone(), request.url.clone());
+    let mut followed = 0;
+    loop {
+        let response = send(client, request, &hop, bearer)?;
+        if !follow {
+            return Ok(Outcome { hop, response, refused: None });
+        }
+        let status = response.status().as_u16();
+        let location = response
+            .headers()
+            .get("location")
+            .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned());
+        let has_body = request.body.is_some();
+        match redirect::next(&origin, &hop, status, location.as_deref(), has_body, followed) {
+            Step::Final => return Ok(Outcome { hop, response, refused: None }),
+            Step::Refuse(reason) => return Ok(Outcome { hop, response, refused: Some(reason) }),
+            Step::Follow(next) => {
+                log::debug!(
+                    "HTTP {status}: following to {} {} {}",
+                    next.method,
+                    http::origin_and_path(&next.url),
+                    if next.with_credentials {
+                        "with the credential"
+                    } else {
+                        "without the token or the credential's headers (another origin)"
+                    }
+                );
+                hop = next;
+                followed += 1;
+            }
+        }
+    }
+}
+
+/// Sends one request of the chain, retrying as the client's policy allows.
+fn send(
+    client: &HttpClient,
+    request: &Prepared,
+    hop: &Hop,
+    bearer: &Secret<String>,
 ) -> Result<Response<ureq::Body>, Error> {
-    let mut builder = Request::builder().method(request.method.clone()).uri(request.url.as_str());
-    for (name, value) in &request.headers {
+    let agent = client.agent_for(&hop.url)?;
+    let retryable = client.retry.allows(&hop.method);
+    if client.retry.retries > 0 && !retryable {
+        log::debug!("{} is not idempotent, so it is not retried without --retry-all", hop.method);
+    }
+    let what = format!("{} {}", hop.method, http::origin_and_path(&hop.url));
+    let sent = client.retry.run(retryable, &what, || Ok(attempt(&agent, request, hop, bearer)))?;
+    sent.map_err(|e| http::transport_error(e, &hop.url))
+}
+
+/// Builds and sends one request: the bearer token and the credential's
+/// headers only when the hop allows them, and the body only when kept.
+fn attempt(agent: &Agent, request: &Prepared, hop: &Hop, bearer: &Secret<String>) -> Sent {
+    let body = request.body.as_ref().filter(|_| hop.keeps_body);
+    let headers = if hop.with_credentials { &request.headers } else { &request.public_headers };
+    let mut builder = Request::builder().method(hop.method.clone()).uri(hop.url.as_str());
+    for (name, value) in headers {
+        if body.is_none() && name.eq_ignore_ascii_case("content-type") {
+            continue;
+        }
         builder = builder.header(name, value);
     }
-    builder = builder.header("Authorization", format!("Bearer {}", bearer.expose()));
-
-    let result = match &request.body {
+    if hop.with_credentials {
+        builder = builder.header("Authorization", format!("Bearer {}", bearer.expose()));
+    }
+    let sent = match body {
         Some(body) => builder.body(body.clone()).map(|r| agent.run(r)),
         None => builder.body(()).map(|r| agent.run(r)),
     };
-    let response = result
-        .map_err(|e| Error::usage(format!("cannot build the request: {e}")))?
-        .map_err(|e| http::transport_error(e, &request.url))?;
-    Ok(response)
+    sent.unwrap_or_else(|e| Err(ureq::Error::Http(e)))
 }
 
 /// Streams the response to stdout, or to `-o FILE` through a temporary

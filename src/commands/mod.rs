@@ -8,12 +8,13 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::Context;
-use ureq::Agent;
 
 use crate::cli::{Cli, Command, ExchangeArgs, TokenArgs};
+use crate::client::HttpClient;
 use crate::config::Config;
 use crate::credential::{Credential, Protocol};
 use crate::error::Error;
+use crate::retry::RetryPolicy;
 use crate::secret::Secret;
 use crate::{exchange, http, token};
 
@@ -64,9 +65,9 @@ fn run_exchange(config: Option<&Path>, args: ExchangeArgs) -> anyhow::Result<u8>
         .with_hint(format!("print its JWT with: namedcred token {}", credential.name))
         .into());
     };
-    let agent = http::agent(request_timeout(args.timeout, &credential));
-    let assertion = token::mint(&credential.jwt)?;
-    let reply = exchange::exchange(&agent, &credential, spec, &assertion)?;
+    let retry = RetryPolicy { retries: args.retry, all_methods: false };
+    let client = http_client(args.timeout, &credential, retry)?;
+    let reply = exchange::exchange(&client, &credential, spec)?;
     if args.json {
         print_line(reply.json.expose().to_string().as_bytes())?;
     } else {
@@ -77,14 +78,23 @@ fn run_exchange(config: Option<&Path>, args: ExchangeArgs) -> anyhow::Result<u8>
 
 /// Returns the bearer token for the API: the minted JWT for protocol jwt,
 /// or the access token from the exchange for protocol jwt-exchange.
-fn bearer_token(agent: &Agent, credential: &Credential) -> Result<Secret<String>, Error> {
-    let jwt = token::mint(&credential.jwt)?;
+fn bearer_token(client: &HttpClient, credential: &Credential) -> Result<Secret<String>, Error> {
     match &credential.protocol {
-        Protocol::Jwt => Ok(jwt),
+        Protocol::Jwt => token::mint(&credential.jwt),
         Protocol::JwtExchange(spec) => {
-            Ok(exchange::exchange(agent, credential, spec, &jwt)?.access_token)
+            Ok(exchange::exchange(client, credential, spec)?.access_token)
         }
     }
+}
+
+/// Builds the HTTP client for the credential: its time limit, TLS
+/// settings and the proxy variables.
+fn http_client(
+    flag: Option<Duration>,
+    credential: &Credential,
+    retry: RetryPolicy,
+) -> Result<HttpClient, Error> {
+    HttpClient::new(request_timeout(flag, credential), credential.tls.clone(), retry)
 }
 
 /// Picks the request time limit: the flag, else the credential, else the

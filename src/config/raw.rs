@@ -44,6 +44,14 @@ pub struct RawCredential {
     pub claims: Option<toml::Table>,
     /// Static headers sent with every API request.
     pub headers: Option<BTreeMap<String, String>>,
+    /// PEM file of CA certificates trusted in addition to the Mozilla
+    /// roots, relative to the configuration file.
+    pub ca_file: Option<String>,
+    /// PEM file of the client certificate chain for mutual TLS.
+    pub client_cert: Option<String>,
+    /// PEM file of the client certificate's private key; may be left out
+    /// when `client_cert` contains the key too.
+    pub client_key: Option<String>,
 }
 
 /// A value written either as one string or as an array of strings.

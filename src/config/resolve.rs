@@ -14,6 +14,7 @@ use crate::credential::{Audience, Credential, ExchangeSpec, JwtSpec, Protocol};
 use crate::error::Error;
 use crate::http::check_header;
 use crate::key::{self, PrivateKey, SigningKey};
+use crate::tls::{self, TlsSettings};
 
 /// Token lifetime in seconds when the credential sets none.
 pub const DEFAULT_LIFETIME: u64 = 300;
@@ -60,7 +61,33 @@ pub fn resolve(name: &str, raw: &RawCredential, base_dir: &Path) -> Result<Crede
             Some(Duration::from_secs(duration::seconds(value).map_err(|p| fail("timeout", p))?))
         }
     };
-    Ok(Credential { name: name.to_string(), url, protocol, jwt, headers, timeout })
+    let tls = resolve_tls(name, raw, base_dir)?;
+    Ok(Credential { name: name.to_string(), url, protocol, jwt, headers, timeout, tls })
+}
+
+/// Loads `ca_file`, `client_cert` and `client_key`.
+fn resolve_tls(name: &str, raw: &RawCredential, base_dir: &Path) -> Result<TlsSettings, Error> {
+    let extra_roots = match raw.ca_file.as_deref() {
+        None => Vec::new(),
+        Some(path) => tls::load_ca_file(&expand_path(path, base_dir))
+            .map_err(|p| field_error(name, "ca_file", p))?,
+    };
+    let key_path = raw.client_key.as_deref().map(|path| expand_path(path, base_dir));
+    let client_cert = match (raw.client_cert.as_deref(), &key_path) {
+        (None, None) => None,
+        (None, Some(_)) => {
+            return Err(field_error(
+                name,
+                "client_key",
+                "is set without client_cert; set client_cert to the certificate file".to_string(),
+            ));
+        }
+        (Some(path), key) => Some(
+            tls::load_client_cert(&expand_path(path, base_dir), key.as_deref())
+                .map_err(|(field, p)| field_error(name, field, p))?,
+        ),
+    };
+    Ok(TlsSettings { extra_roots, client_cert })
 }
 
 /// Checks that a `jwt` credential sets no exchange-only field.

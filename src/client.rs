@@ -1,0 +1,82 @@
+//! The HTTP client of one command run: the time limit, the credential's TLS
+//! settings, the proxy environment and the retry policy, with one ureq
+//! agent per proxy decision.
+//!
+//! The proxy is chosen per request in [`crate::proxy`], because ureq would
+//! read the environment its own way; each agent is built with an explicit
+//! proxy or none.
+
+use std::cell::RefCell;
+use std::time::Duration;
+
+use ureq::Agent;
+use url::Url;
+
+use crate::error::Error;
+use crate::http;
+use crate::proxy::{ProxyChoice, ProxyEnv};
+use crate::retry::RetryPolicy;
+use crate::tls::TlsSettings;
+
+/// Builds agents for requests and remembers them for reuse.
+pub struct HttpClient {
+    /// Overall time limit of one request.
+    timeout: Duration,
+    /// CA certificates and client certificate.
+    tls: TlsSettings,
+    /// Proxy variables read at start.
+    proxies: ProxyEnv,
+    /// How failed requests are retried.
+    pub retry: RetryPolicy,
+    /// Agents built so far, by proxy URL (`None` for direct connections).
+    agents: RefCell<Vec<(Option<String>, Agent)>>,
+}
+
+impl HttpClient {
+    /// Creates a client that reads the proxy variables of this process.
+    ///
+    /// Fails with a configuration error when a proxy variable is invalid.
+    pub fn new(timeout: Duration, tls: TlsSettings, retry: RetryPolicy) -> Result<Self, Error> {
+        Ok(HttpClient {
+            timeout,
+            tls,
+            proxies: ProxyEnv::from_env()?,
+            retry,
+            agents: RefCell::new(Vec::new()),
+        })
+    }
+
+    /// Returns the agent for a request to `url`, connecting through the
+    /// proxy that the environment names for it, if any.
+    pub fn agent_for(&self, url: &Url) -> Result<Agent, Error> {
+        let choice = self.proxies.choose(url);
+        let key = choice.as_ref().map(|c| c.url.to_string());
+        if let Some((_, agent)) = self.agents.borrow().iter().find(|(k, _)| *k == key) {
+            return Ok(agent.clone());
+        }
+        match &choice {
+            Some(proxy) => log::debug!(
+                "connecting to {} through proxy {} from {}",
+                http::origin_and_path(url),
+                proxy.shown(),
+                proxy.variable
+            ),
+            None => log::debug!("connecting to {} directly", http::origin_and_path(url)),
+        }
+        let agent = http::agent_with(self.timeout, self.tls.config(), to_ureq(choice.as_ref())?);
+        self.agents.borrow_mut().push((key, agent.clone()));
+        Ok(agent)
+    }
+}
+
+/// Converts the chosen proxy to ureq's form.
+fn to_ureq(choice: Option<&ProxyChoice>) -> Result<Option<ureq::Proxy>, Error> {
+    let Some(choice) = choice else { return Ok(None) };
+    ureq::Proxy::new(choice.url.as_str()).map(Some).map_err(|e| {
+        Error::config(format!(
+            "{} is not a usable proxy URL ({e}): {}",
+            choice.variable,
+            choice.shown()
+        ))
+    })
+}
