@@ -48,8 +48,8 @@ impl Config {
     /// Parses configuration text that was read from `path`.
     pub fn parse(text: &str, path: PathBuf) -> Result<Config, Error> {
         let shown = path.display().to_string();
-        let mut table: toml::Table = toml::from_str(text)
-            .map_err(|e| Error::config(format!("invalid TOML in {shown}: {e}")))?;
+        let mut table: toml::Table =
+            toml::from_str(text).map_err(|e| syntax_error(&shown, text, &e))?;
 
         if let Some(other) = table.keys().find(|k| k.as_str() != "credentials") {
             return Err(Error::config(format!("unknown top-level key `{other}` in {shown}"))
@@ -104,6 +104,23 @@ impl Config {
             error.with_hint(format!("defined credentials: {}", known.join(", ")))
         }
     }
+}
+
+/// Builds the error for invalid TOML. It names the line and column but
+/// leaves out the line itself, which may contain a secret pasted into the
+/// file by mistake.
+fn syntax_error(shown: &str, text: &str, error: &toml::de::Error) -> Error {
+    let position = error.span().map(|span| {
+        let before = &text[..span.start.min(text.len())];
+        let line = before.matches('\n').count() + 1;
+        let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+        format!(" at line {line}, column {column}")
+    });
+    Error::config(format!(
+        "invalid TOML in {shown}{}: {}",
+        position.unwrap_or_default(),
+        error.message().trim_end()
+    ))
 }
 
 /// Decides which configuration file to use and checks that it exists.
@@ -189,6 +206,13 @@ mod tests {
     fn invalid_toml_names_file() {
         let error = parse("[credentials.api\n").unwrap_err();
         assert!(error.message.contains("/etc/test/credentials.toml"), "{}", error.message);
+    }
+
+    #[test]
+    fn invalid_toml_names_position_without_the_line() {
+        let error = parse("[credentials.api]\nsecret = hunter2-value\n").unwrap_err();
+        assert!(error.message.contains("line 2, column 10"), "{}", error.message);
+        assert!(!error.message.contains("hunter2"), "{}", error.message);
     }
 
     #[test]
