@@ -927,3 +927,161 @@ fn token_endpoint_retry_uses_fresh_assertion() {
         .collect();
     assert_ne!(jti[0], jti[1]);
 }
+
+// ---------------------------------------------------------------------------
+// Token endpoint replies and request checks
+
+/// Runs `exchange` against a token endpoint that sends `reply`, and
+/// returns exit code, stdout and stderr.
+fn exchange_reply(reply: Reply) -> (Option<i32>, String, String) {
+    let server = TestServer::start(move |_| reply.clone());
+    let endpoint = format!("{}/token", server.url());
+    let setup = Setup::new(&exchange_credential(&server.url(), &endpoint, ""));
+    setup.run(&["exchange", "ex", "--json"])
+}
+
+#[test]
+fn token_reply_shapes_accepted() {
+    let replies = [
+        json!({"access_token": "t1", "token_type": "Bearer", "expires_in": 3600}),
+        json!({"access_token": "t1", "token_type": "bearer", "expires_in": "3600"}),
+        json!({"access_token": "t1", "token_type": "BEARER"}),
+        json!({"access_token": "t1"}),
+        json!({"access_token": "t1", "expires_in": 59.5, "extra": {"nested": true}}),
+    ];
+    for body in replies {
+        let (code, stdout, stderr) = exchange_reply(Reply::json(200, body.clone()));
+        assert_eq!(code, Some(0), "{body}: {stderr}");
+        let printed: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        assert_eq!(printed["access_token"], "t1", "{body}");
+    }
+}
+
+#[test]
+fn token_reply_failures_are_exit_7() {
+    let cases = [
+        (Reply::json(200, json!({"access_token": "t", "expires_in": -5})), "expires_in"),
+        (Reply::json(200, json!({"access_token": "t", "expires_in": "soon"})), "expires_in"),
+        (Reply::json(200, json!({"access_token": "t", "token_type": "N_A"})), "N_A"),
+        (Reply::json(200, json!({"access_token": "t", "token_type": "DPoP"})), "DPoP"),
+        (Reply::json(200, json!({"error": "invalid_grant", "access_token": "t"})), "invalid_grant"),
+        (
+            Reply::json(
+                401,
+                json!({"message": "Bad credentials", "documentation_url": "https://docs"}),
+            ),
+            "Bad credentials",
+        ),
+        (
+            Reply { body: b"<html>login</html>".to_vec(), ..Reply::new(200) }
+                .header("Content-Type", "application/json"),
+            "application/json",
+        ),
+        (Reply::new(500), "empty body"),
+        (
+            Reply { body: b"<h1>Service down</h1>".to_vec(), ..Reply::new(503) }
+                .header("Content-Type", "text/html"),
+            "503",
+        ),
+        (Reply::json(200, json!([1, 2])), "not a JSON object"),
+        (Reply::json(200, json!({"access_token": ""})), "access_token"),
+        (Reply::json(200, json!({"access_token": 7})), "access_token"),
+    ];
+    for (reply, expected) in cases {
+        let shown = String::from_utf8_lossy(&reply.body).into_owned();
+        let (code, stdout, stderr) = exchange_reply(reply);
+        assert_eq!(code, Some(7), "{shown}: {stderr}");
+        assert!(stdout.is_empty(), "{shown}");
+        assert!(stderr.contains(expected), "{shown}: {stderr}");
+    }
+}
+
+#[test]
+fn token_reply_preview_escapes_control_characters() {
+    let reply = Reply::text(502, "\u{1b}[31mred\u{7}\r\nforged line");
+    let (code, _, stderr) = exchange_reply(reply);
+    assert_eq!(code, Some(7), "{stderr}");
+    assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
+    assert!(!stderr.contains('\u{7}'), "{stderr:?}");
+    assert!(!stderr.contains("\r\nforged"), "{stderr:?}");
+    assert!(stderr.contains("text/plain"), "{stderr}");
+}
+
+#[test]
+fn token_reply_over_limit_is_exit_7() {
+    let padding = "x".repeat(1024 * 1024 + 10);
+    let (code, _, stderr) = exchange_reply(Reply::json(200, json!({"access_token": padding})));
+    assert_eq!(code, Some(7), "{stderr}");
+    assert!(stderr.contains("larger than 1048576 bytes"), "{stderr}");
+}
+
+#[test]
+fn plain_http_to_remote_host_is_exit_8() {
+    // The host is under .invalid, so a DNS lookup could never succeed; the
+    // check rejects the URL before any lookup.
+    for (url, endpoint) in [
+        ("http://api.namedcred.invalid", "https://auth.namedcred.invalid/token"),
+        ("https://api.namedcred.invalid", "http://auth.namedcred.invalid/token"),
+    ] {
+        let setup = Setup::new(&exchange_credential(url, endpoint, ""));
+        let (code, _, stderr) = setup.run(&["call", "ex", "/me"]);
+        assert_eq!(code, Some(8), "{url} {endpoint}: {stderr}");
+        assert!(stderr.contains("https"), "{stderr}");
+    }
+    let allowed = exchange_credential(
+        &closed_port_url().replace("127.0.0.1", "127.0.0.2"),
+        "http://127.0.0.1:9/token",
+        "allow_insecure_http = true",
+    );
+    let (code, _, stderr) = Setup::new(&allowed).run(&["call", "ex", "/me"]);
+    assert_eq!(code, Some(6), "allowed http reaches the network: {stderr}");
+}
+
+#[test]
+fn path_cannot_change_origin() {
+    let server = TestServer::start(|_| Reply::text(200, "ok"));
+    let setup = Setup::new(&api_credential(&server.url(), ""));
+    for path in [
+        "https://evil.example/x",
+        "//evil.example/x",
+        "\\\\evil.example\\x",
+        "/x\r\nHost: evil",
+        "/x#frag",
+        "http:evil.example",
+    ] {
+        let (code, stdout, stderr) = setup.run(&["call", "api", path]);
+        assert_eq!(code, Some(2), "{path:?}: {stderr}");
+        assert!(stdout.is_empty());
+    }
+    let (code, _, _) = setup.run(&["call", "api", "/users/@me"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(server.requests_to("/v1/users/@me").len(), 1);
+    assert_eq!(server.count(), 1);
+}
+
+#[test]
+fn header_injection_rejected() {
+    let setup = Setup::new(&api_credential("http://127.0.0.1:9", ""));
+    // A NUL cannot be passed in an argument, so the unit tests cover it.
+    for header in ["X-A: a\rb", "X-A: a\nX-B: b", "Bad Name: x"] {
+        let (code, _, stderr) = setup.run(&["call", "api", "/x", "-H", header]);
+        assert_eq!(code, Some(2), "{header:?}: {stderr}");
+    }
+    let toml =
+        api_credential("http://127.0.0.1:9", "").replace("configured-key", "a\\r\\nX-Injected: 1");
+    let (code, _, stderr) = Setup::new(&toml).run(&["call", "api", "/x"]);
+    assert_eq!(code, Some(8), "{stderr}");
+    assert!(stderr.contains("headers.X-Api-Key"), "{stderr}");
+}
+
+#[test]
+fn large_body_streams_to_stdout() {
+    let body: Vec<u8> = (0..8 * 1024 * 1024).map(|i| (i % 251) as u8).collect();
+    let expected = body.clone();
+    let server = TestServer::start(move |_| Reply { body: body.clone(), ..Reply::new(200) });
+    let setup = Setup::new(&api_credential(&server.url(), ""));
+    let output = setup.cmd().args(["call", "api", "/big"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(output.stdout.len(), expected.len());
+    assert!(output.stdout == expected, "the body differs from what the server sent");
+}
