@@ -43,8 +43,43 @@ pub enum Protocol {
 pub struct ExchangeSpec {
     /// Where the assertion is posted.
     pub token_endpoint: Url,
-    /// Space-separated OAuth scope, sent when set.
+    /// Space-separated OAuth scope, sent in the form when set. It is unset
+    /// when `scope_in = "claim"` puts the scope in the assertion instead.
     pub scope: Option<String>,
+    /// Which grant the request uses.
+    pub grant: Grant,
+    /// Extra form fields from `[credentials.<name>.token_params]`, in
+    /// configuration order, sent after the grant's own fields.
+    pub params: Vec<(String, String)>,
+}
+
+/// The OAuth grant that trades the minted JWT for an access token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Grant {
+    /// RFC 7523 section 2.1: the JWT is the authorization grant.
+    JwtBearer,
+    /// RFC 7523 section 2.2 (`private_key_jwt`): the JWT authenticates the
+    /// client in a `client_credentials` grant.
+    ClientCredentials {
+        /// The `client_id` form field, also the assertion's `iss` and `sub`.
+        client_id: String,
+    },
+    /// RFC 8693: the JWT is the subject token of a token exchange.
+    TokenExchange(Box<TokenExchange>),
+}
+
+/// The RFC 8693 parameters of a token exchange besides the subject token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenExchange {
+    /// The `subject_token_type`, by default
+    /// `urn:ietf:params:oauth:token-type:jwt`.
+    pub subject_token_type: String,
+    /// The `requested_token_type`, when set.
+    pub requested_token_type: Option<String>,
+    /// Every `resource` parameter, in configuration order.
+    pub resource: Vec<String>,
+    /// Every `audience` parameter, in configuration order.
+    pub audience: Vec<String>,
 }
 
 /// The claims template and signing key of a credential.

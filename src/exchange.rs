@@ -1,5 +1,5 @@
-//! The JWT token exchange: the RFC 7523 jwt-bearer grant request, and
-//! defensive parsing of whatever the token endpoint sends back.
+//! The JWT token exchange: the token request of the credential's grant,
+//! and defensive parsing of whatever the token endpoint sends back.
 
 use std::time::Instant;
 
@@ -13,8 +13,7 @@ use crate::retry::Sent;
 use crate::secret::Secret;
 use crate::{http, token};
 
-/// The `grant_type` of the RFC 7523 section 2.1 jwt-bearer grant.
-pub const GRANT_JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+pub use crate::grant::GRANT_JWT_BEARER;
 
 /// The largest token endpoint reply that is read; a larger one is an error.
 pub const MAX_REPLY_BYTES: u64 = 1024 * 1024;
@@ -28,6 +27,8 @@ pub struct TokenReply {
     pub access_token: Secret<String>,
     /// Seconds until the access token expires, when the reply says.
     pub expires_in: Option<u64>,
+    /// The RFC 8693 `issued_token_type`, when the reply has one.
+    pub issued_token_type: Option<String>,
     /// The whole reply, printed by `exchange --json`.
     pub json: Secret<serde_json::Value>,
 }
@@ -37,17 +38,14 @@ impl std::fmt::Debug for TokenReply {
         f.debug_struct("TokenReply")
             .field("access_token", &self.access_token)
             .field("expires_in", &self.expires_in)
+            .field("issued_token_type", &self.issued_token_type)
             .finish_non_exhaustive()
     }
 }
 
-/// Builds the form fields of the jwt-bearer grant request.
-pub fn form<'a>(spec: &'a ExchangeSpec, assertion: &'a str) -> Vec<(&'static str, &'a str)> {
-    let mut fields = vec![("grant_type", GRANT_JWT_BEARER), ("assertion", assertion)];
-    if let Some(scope) = spec.scope.as_deref() {
-        fields.push(("scope", scope));
-    }
-    fields
+/// Builds the form fields of the token request for the credential's grant.
+pub fn form<'a>(spec: &'a ExchangeSpec, assertion: &'a str) -> Vec<(&'a str, &'a str)> {
+    crate::grant::form(spec, assertion)
 }
 
 /// Signs an assertion, posts it to the token endpoint and returns the
@@ -172,9 +170,11 @@ pub fn parse_reply(
             "a reply that is not a JSON object",
         ));
     };
+    let issued_token_type = object.get("issued_token_type").and_then(|t| t.as_str());
     read_token(object).map(|(access_token, expires_in)| TokenReply {
         access_token,
         expires_in,
+        issued_token_type: issued_token_type.map(str::to_string),
         json: Secret::new(json.clone().unwrap_or_default()),
     })
 }
@@ -203,6 +203,16 @@ fn read_token(
     match object.get("token_type") {
         None | Some(serde_json::Value::Null) => {}
         Some(serde_json::Value::String(kind)) if kind.eq_ignore_ascii_case("bearer") => {}
+        // RFC 8693 section 2.2.1 sets token_type to N_A when the issued
+        // token is not an access token, such as a JWT requested with
+        // requested_token_type. The credential asked for that token, so it
+        // is used as the bearer token; without issued_token_type the reply
+        // is not an RFC 8693 reply and N_A stays an error.
+        Some(serde_json::Value::String(kind))
+            if kind == "N_A" && object.get("issued_token_type").is_some_and(|t| t.is_string()) =>
+        {
+            log::debug!("token_type is N_A; sending the issued token as the bearer token");
+        }
         Some(other) => {
             let shown = other.as_str().map_or_else(|| other.to_string(), str::to_string);
             return Err(Error::exchange(format!(
@@ -344,6 +354,8 @@ mod tests {
         let spec = ExchangeSpec {
             token_endpoint: Url::parse("https://a.example/token").unwrap(),
             scope: Some("read write".to_string()),
+            grant: crate::credential::Grant::JwtBearer,
+            params: Vec::new(),
         };
         assert_eq!(
             form(&spec, "jwt"),
@@ -390,6 +402,18 @@ mod tests {
             let body = format!(r#"{{"access_token":"a","token_type":"{kind}"}}"#);
             assert!(error(200, &body).contains(kind), "{kind}");
         }
+    }
+
+    #[test]
+    fn token_exchange_reply_with_n_a_accepted() {
+        let body = r#"{"access_token":"a","token_type":"N_A",
+            "issued_token_type":"urn:ietf:params:oauth:token-type:jwt"}"#;
+        let reply = parse(200, body).unwrap();
+        assert_eq!(reply.access_token.expose(), "a");
+        assert_eq!(
+            reply.issued_token_type.as_deref(),
+            Some("urn:ietf:params:oauth:token-type:jwt")
+        );
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod config;
 pub mod credential;
 pub mod error;
 pub mod exchange;
+pub mod grant;
 pub mod http;
 pub mod key;
 pub mod logging;

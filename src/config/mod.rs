@@ -6,6 +6,7 @@
 //! and its fields are checked before any network I/O.
 
 mod duration;
+mod grant;
 mod raw;
 mod resolve;
 

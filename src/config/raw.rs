@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 /// One `[credentials.<name>]` table. Every field is optional here, so that
 /// a missing one is reported by the resolve step with the credential's name.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawCredential {
     /// API base URL that `call` paths are joined to.
@@ -52,6 +52,24 @@ pub struct RawCredential {
     /// PEM file of the client certificate's private key; may be left out
     /// when `client_cert` contains the key too.
     pub client_key: Option<String>,
+    /// OAuth grant of a `jwt-exchange` credential: `"jwt-bearer"` (the
+    /// default), `"client-credentials"` or `"token-exchange"`.
+    pub grant: Option<String>,
+    /// OAuth client id of the `client-credentials` grant; defaults to
+    /// `issuer`.
+    pub client_id: Option<String>,
+    /// RFC 8693 `subject_token_type`.
+    pub subject_token_type: Option<String>,
+    /// RFC 8693 `requested_token_type`.
+    pub requested_token_type: Option<String>,
+    /// RFC 8693 `resource`: one URI or several.
+    pub resource: Option<StringOrList>,
+    /// RFC 8693 `audience` form parameter: one or several.
+    pub exchange_audience: Option<StringOrList>,
+    /// Where the scope goes: `"form"` (the default), `"claim"` or `"both"`.
+    pub scope_in: Option<String>,
+    /// Extra form fields sent to the token endpoint.
+    pub token_params: Option<BTreeMap<String, String>>,
 }
 
 /// A value written either as one string or as an array of strings.

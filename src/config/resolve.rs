@@ -9,8 +9,9 @@ use std::time::Duration;
 use url::{Host, Url};
 
 use super::duration;
+use super::grant::{self, ScopeIn};
 use super::raw::{RawCredential, StringOrList};
-use crate::credential::{Audience, Credential, ExchangeSpec, JwtSpec, Protocol};
+use crate::credential::{Audience, Credential, ExchangeSpec, Grant, JwtSpec, Protocol};
 use crate::error::Error;
 use crate::http::check_header;
 use crate::key::{self, PrivateKey, SigningKey};
@@ -110,6 +111,7 @@ fn resolve_jwt_protocol(name: &str, raw: &RawCredential) -> Result<Protocol, Err
             "to put a scope claim in the JWT itself, set it under [credentials.<name>.claims]",
         ));
     }
+    grant::reject_on_jwt(name, raw)?;
     Ok(Protocol::Jwt)
 }
 
@@ -133,8 +135,14 @@ fn resolve_exchange(
                 .to_string(),
         ));
     }
-    let scope = raw.scope.as_ref().map(|s| join_list(s, " "));
-    Ok(Protocol::JwtExchange(ExchangeSpec { token_endpoint, scope }))
+    let scope_in = grant::resolve_scope_in(name, raw)?;
+    let scope = grant::form_scope(raw, scope_in);
+    let grant = grant::resolve_grant(name, raw)?;
+    let mut spec = ExchangeSpec { token_endpoint, scope, grant, params: Vec::new() };
+    let reserved: Vec<&str> = crate::grant::form(&spec, "").iter().map(|(n, _)| *n).collect();
+    let params = grant::resolve_params(name, raw, &reserved)?;
+    spec.params = params;
+    Ok(Protocol::JwtExchange(spec))
 }
 
 /// Resolves the claims template and the signing key.
@@ -144,8 +152,7 @@ fn resolve_jwt(
     protocol: &Protocol,
     base_dir: &Path,
 ) -> Result<JwtSpec, Error> {
-    let issuer = raw.issuer.clone().ok_or_else(|| missing(name, "issuer", "the `iss` claim"))?;
-    let subject = raw.subject.clone();
+    let (issuer, subject) = resolve_issuer_subject(name, raw, protocol)?;
     let audience = match (&raw.audience, protocol) {
         (Some(StringOrList::One(one)), _) => Some(Audience::One(one.clone())),
         (Some(StringOrList::Many(many)), _) => Some(Audience::Many(many.clone())),
@@ -155,7 +162,9 @@ fn resolve_jwt(
         (None, Protocol::JwtExchange(_)) => raw.token_endpoint.clone().map(Audience::One),
         (None, Protocol::Jwt) => None,
     };
-    if subject.is_none() && matches!(protocol, Protocol::JwtExchange(_)) {
+    let jwt_bearer =
+        matches!(protocol, Protocol::JwtExchange(spec) if spec.grant == Grant::JwtBearer);
+    if subject.is_none() && jwt_bearer {
         return Err(missing(
             name,
             "subject",
@@ -167,9 +176,70 @@ fn resolve_jwt(
         None => DEFAULT_LIFETIME,
         Some(value) => duration::seconds(value).map_err(|p| field_error(name, "lifetime", p))?,
     };
-    let extra_claims = resolve_claims(name, raw)?;
+    let mut extra_claims = resolve_claims(name, raw)?;
+    if matches!(protocol, Protocol::JwtExchange(_)) {
+        add_scope_claim(name, raw, &mut extra_claims)?;
+    }
     let key = resolve_key(name, raw, base_dir)?;
     Ok(JwtSpec { issuer, subject, audience, lifetime, extra_claims, key })
+}
+
+/// Resolves `iss` and `sub`. With the client-credentials grant both are
+/// the client id, as RFC 7523 section 3 requires of client assertions.
+fn resolve_issuer_subject(
+    name: &str,
+    raw: &RawCredential,
+    protocol: &Protocol,
+) -> Result<(String, Option<String>), Error> {
+    let client_id = match protocol {
+        Protocol::JwtExchange(ExchangeSpec {
+            grant: Grant::ClientCredentials { client_id },
+            ..
+        }) => client_id,
+        _ => {
+            let issuer =
+                raw.issuer.clone().ok_or_else(|| missing(name, "issuer", "the `iss` claim"))?;
+            return Ok((issuer, raw.subject.clone()));
+        }
+    };
+    for (field, value) in [("issuer", &raw.issuer), ("subject", &raw.subject)] {
+        if let Some(value) = value.as_deref().filter(|v| v != client_id) {
+            return Err(field_error(
+                name,
+                field,
+                format!(
+                    "is \"{value}\", but a client assertion's iss and sub must both be the \
+                     client id \"{client_id}\""
+                ),
+            )
+            .with_hint(format!("remove `{field}`; namedcred sets it to the client id")));
+        }
+    }
+    Ok((client_id.clone(), Some(client_id.clone())))
+}
+
+/// Adds the `scope` claim when `scope_in` is `"claim"` or `"both"`.
+fn add_scope_claim(
+    name: &str,
+    raw: &RawCredential,
+    claims: &mut serde_json::Map<String, serde_json::Value>,
+) -> Result<(), Error> {
+    let scope_in = grant::resolve_scope_in(name, raw)?;
+    let Some(scope) = grant::claim_scope(raw, scope_in) else {
+        if scope_in != ScopeIn::Form && raw.scope.is_none() {
+            return Err(missing(name, "scope", "the scope that scope_in puts in the assertion"));
+        }
+        return Ok(());
+    };
+    if claims.contains_key("scope") {
+        return Err(field_error(
+            name,
+            "claims.scope",
+            "conflicts with `scope_in`, which sets the scope claim from `scope`".to_string(),
+        ));
+    }
+    claims.insert("scope".to_string(), serde_json::Value::String(scope));
+    Ok(())
 }
 
 /// Loads the key from exactly one source and matches it to the algorithm.
@@ -355,7 +425,7 @@ pub fn is_loopback(url: &Url) -> bool {
 }
 
 /// Joins a scope list with spaces, or returns the single string.
-fn join_list(value: &StringOrList, separator: &str) -> String {
+pub(super) fn join_list(value: &StringOrList, separator: &str) -> String {
     match value {
         StringOrList::One(one) => one.clone(),
         StringOrList::Many(many) => many.join(separator),
@@ -386,7 +456,7 @@ fn missing(name: &str, field: &str, what: &str) -> Error {
 }
 
 /// Builds the error for an invalid field.
-fn field_error(name: &str, field: &str, problem: String) -> Error {
+pub(super) fn field_error(name: &str, field: &str, problem: String) -> Error {
     Error::config(format!("credential `{name}`: `{field}` {problem}"))
 }
 
