@@ -38,10 +38,10 @@ pub enum Command {
     Call(CallArgs),
 
     /// Print the JWT that the credential signs, followed by a newline
-    #[command(
-        after_help = "Example:\n  curl -H \"Authorization: Bearer $(namedcred token billing)\" \
-        https://api.example.com/v1/me"
-    )]
+    #[command(after_help = "Examples:\n  \
+        curl -H \"Authorization: Bearer $(namedcred token billing)\" https://api.example.com/v1/me\n  \
+        curl -H \"$(namedcred token billing --format header)\" https://api.example.com/v1/me\n  \
+        namedcred token billing --decode | jq .claims.exp")]
     Token(TokenArgs),
 
     /// Exchange the credential's JWT at its token endpoint and print the
@@ -49,6 +49,33 @@ pub enum Command {
     #[command(after_help = "Examples:\n  namedcred exchange warehouse\n  \
         namedcred exchange warehouse --json | jq .expires_in")]
     Exchange(ExchangeArgs),
+
+    /// List the credentials of the configuration: name, protocol and URL
+    #[command(after_help = "Examples:\n  namedcred list\n  \
+        namedcred list --json | jq -r '.[].name'")]
+    List(ListArgs),
+
+    /// Validate credentials offline: fields, environment variables and keys
+    #[command(after_help = "Examples:\n  namedcred check\n  namedcred check billing warehouse")]
+    Check(CheckArgs),
+
+    /// Print the public keys of credentials as a JWKS, for registering them
+    /// with a provider
+    #[command(after_help = "Examples:\n  namedcred jwks > jwks.json\n  \
+        namedcred jwks billing --pem > billing-public.pem")]
+    Jwks(JwksArgs),
+
+    /// Print a shell completion script
+    #[command(after_help = "Examples:\n  \
+        namedcred completions bash > ~/.local/share/bash-completion/completions/namedcred\n  \
+        namedcred completions zsh > \"${fpath[1]}/_namedcred\"\n  \
+        namedcred completions fish > ~/.config/fish/completions/namedcred.fish")]
+    Completions(CompletionsArgs),
+
+    /// Print the manual page in roff format
+    #[command(after_help = "Examples:\n  namedcred man | man -l -\n  \
+        namedcred man > /usr/local/share/man/man1/namedcred.1")]
+    Man,
 }
 
 /// Flags of `call`.
@@ -114,6 +141,59 @@ pub struct CallArgs {
 pub struct TokenArgs {
     /// Credential name
     pub name: String,
+
+    /// Print the header and claims of the minted token as JSON instead of
+    /// the token
+    #[arg(long, conflicts_with = "format")]
+    pub decode: bool,
+
+    /// Output form: the bare token, or an `Authorization: Bearer` header line
+    #[arg(long, value_enum, default_value_t = TokenFormat::Bare)]
+    pub format: TokenFormat,
+}
+
+/// What `token` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TokenFormat {
+    /// The token alone.
+    Bare,
+    /// `Authorization: Bearer <token>`, ready for curl -H.
+    Header,
+}
+
+/// Flags of `list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Print a JSON array of objects with name, protocol and url
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Flags of `check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Credentials to check [default: all]
+    pub names: Vec<String>,
+}
+
+/// Flags of `jwks`.
+#[derive(Debug, Args)]
+pub struct JwksArgs {
+    /// Credentials whose public keys to print [default: all with a private
+    /// key, so HMAC credentials are skipped]
+    pub names: Vec<String>,
+
+    /// Print each public key as a SubjectPublicKeyInfo PEM block instead
+    #[arg(long)]
+    pub pem: bool,
+}
+
+/// Flags of `completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to write the script for
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// Flags of `exchange`.

@@ -29,9 +29,35 @@ pub use commands::run;
 
 /// Prints an error chain and its hint to stderr, in the one format every
 /// failure uses: `namedcred: error: <message>`, then `hint: <fix>`.
+///
+/// On a terminal, and only when `NO_COLOR` is unset or empty, `error:` is
+/// bold red and `hint:` bold.
 pub fn report(error: &anyhow::Error) {
-    eprintln!("namedcred: error: {error:#}");
+    use std::io::IsTerminal;
+    let colour = use_colour(std::io::stderr().is_terminal(), std::env::var_os("NO_COLOR"));
+    let (red, bold, reset) =
+        if colour { ("\x1b[1;31m", "\x1b[1m", "\x1b[0m") } else { ("", "", "") };
+    eprintln!("namedcred: {red}error:{reset} {error:#}");
     if let Some(hint) = error::find(error).and_then(|e| e.hint.as_deref()) {
-        eprintln!("hint: {hint}");
+        eprintln!("{bold}hint:{reset} {hint}");
+    }
+}
+
+/// Decides whether to colour output: only on a terminal, and never when
+/// `NO_COLOR` is set to a non-empty value (see no-color.org).
+pub fn use_colour(terminal: bool, no_color: Option<std::ffi::OsString>) -> bool {
+    terminal && no_color.is_none_or(|value| value.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::use_colour;
+
+    #[test]
+    fn colour_only_on_terminal_without_no_color() {
+        assert!(use_colour(true, None));
+        assert!(use_colour(true, Some("".into())));
+        assert!(!use_colour(true, Some("1".into())));
+        assert!(!use_colour(false, None));
     }
 }

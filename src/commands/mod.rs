@@ -2,6 +2,10 @@
 //! returns the exit code for a successful run.
 
 mod call;
+mod docs;
+mod inspect;
+mod jwks;
+mod manage;
 
 use std::io::Write;
 use std::path::Path;
@@ -26,6 +30,11 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Call(args) => call::run(config, args),
         Command::Token(args) => run_token(config, args),
         Command::Exchange(args) => run_exchange(config, args),
+        Command::List(args) => manage::run_list(config, args),
+        Command::Check(args) => manage::run_check(config, args),
+        Command::Jwks(args) => jwks::run(config, args),
+        Command::Completions(args) => docs::run_completions(args),
+        Command::Man => docs::run_man(),
     }
 }
 
@@ -46,11 +55,11 @@ fn load(config: Option<&Path>, name: &str) -> Result<Credential, Error> {
     Ok(credential)
 }
 
-/// Prints the JWT that the credential signs.
+/// Prints the JWT that the credential signs, in the form the flags choose.
 fn run_token(config: Option<&Path>, args: TokenArgs) -> anyhow::Result<u8> {
     let credential = load(config, &args.name)?;
     let jwt = token::mint(&credential.jwt)?;
-    print_line(jwt.expose().as_bytes())?;
+    inspect::print_token(&jwt, &args)?;
     Ok(0)
 }
 

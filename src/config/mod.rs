@@ -7,6 +7,7 @@
 
 mod duration;
 mod grant;
+mod interpolate;
 mod raw;
 mod resolve;
 
@@ -30,8 +31,14 @@ pub struct Config {
     /// Where the file was read from; relative key paths resolve against its
     /// folder.
     pub path: PathBuf,
-    /// Every credential table, by name.
+    /// Every credential table, by name, with environment variable
+    /// references replaced; a table whose references cannot be replaced is
+    /// kept as written and its error is in `unresolved`.
     credentials: BTreeMap<String, RawCredential>,
+    /// Why the references in a credential could not be replaced, by name.
+    /// The error is raised only when that credential is used, so a missing
+    /// variable of one credential does not block the others.
+    unresolved: BTreeMap<String, Error>,
 }
 
 impl Config {
@@ -67,13 +74,33 @@ impl Config {
         };
 
         let mut parsed = BTreeMap::new();
+        let mut unresolved = BTreeMap::new();
         for (name, value) in credentials {
-            let raw: RawCredential = value.try_into().map_err(|e: toml::de::Error| {
-                Error::config(format!("credential `{name}` in {shown}: {}", e.message()))
-            })?;
-            parsed.insert(name, raw);
+            // The table is checked as written first, so that a misspelt
+            // field is reported even when a variable is missing.
+            let deserialise = |value: toml::Value| -> Result<RawCredential, Error> {
+                value.try_into().map_err(|e: toml::de::Error| {
+                    Error::config(format!("credential `{name}` in {shown}: {}", e.message()))
+                })
+            };
+            let written = deserialise(value.clone())?;
+            let mut replaced = value;
+            let lookup = |variable: &str| std::env::var_os(variable);
+            match interpolate::interpolate_value(&mut replaced, &name, &lookup) {
+                Ok(()) => parsed.insert(name.clone(), deserialise(replaced)?),
+                Err(error) => {
+                    unresolved.insert(name.clone(), error);
+                    parsed.insert(name.clone(), written)
+                }
+            };
         }
-        Ok(Config { path, credentials: parsed })
+        Ok(Config { path, credentials: parsed, unresolved })
+    }
+
+    /// Returns the named credential as written, with its environment
+    /// variable references replaced where they could be.
+    pub fn raw(&self, name: &str) -> Option<&RawCredential> {
+        self.credentials.get(name)
     }
 
     /// Returns the credential names in sorted order.
@@ -90,6 +117,9 @@ impl Config {
         let Some(raw) = self.credentials.get(name) else {
             return Err(self.unknown_credential(name));
         };
+        if let Some(error) = self.unresolved.get(name) {
+            return Err(Error { hint: error.hint.clone(), ..Error::config(error.message.clone()) });
+        }
         let base_dir = self.path.parent().unwrap_or(Path::new("."));
         resolve::resolve(name, raw, base_dir)
     }

@@ -6,6 +6,8 @@
 //! that cannot be used fails with a message that names the form found and,
 //! where one exists, the command that converts it.
 
+mod public;
+
 use std::path::Path;
 
 use jsonwebtoken::{Algorithm, EncodingKey};
@@ -124,6 +126,8 @@ pub struct SigningKey {
     pub kind: KeyKind,
     /// The key in the form the signer takes.
     encoding: Secret<EncodingKey>,
+    /// The normalised key bytes, kept to derive the public key on request.
+    der: Secret<Vec<u8>>,
 }
 
 impl std::fmt::Debug for SigningKey {
@@ -133,6 +137,7 @@ impl std::fmt::Debug for SigningKey {
             .field("key_id", &self.key_id)
             .field("kind", &self.kind)
             .field("encoding", &self.encoding)
+            .field("der", &self.der)
             .finish()
     }
 }
@@ -168,7 +173,13 @@ impl SigningKey {
             KeyKind::Hmac => EncodingKey::from_secret(der)
                 .map_err(|e| Error::config(format!("the HMAC secret cannot be used: {e}")))?,
         };
-        Ok(SigningKey { algorithm, key_id, kind: key.kind, encoding: Secret::new(encoding) })
+        Ok(SigningKey {
+            algorithm,
+            key_id,
+            kind: key.kind,
+            encoding: Secret::new(encoding),
+            der: key.der,
+        })
     }
 
     /// Returns the key in the form the signer takes.

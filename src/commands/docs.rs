@@ -1,0 +1,56 @@
+//! `namedcred completions` and `namedcred man`: documents generated from
+//! the flag definitions at run time, so packagers can call the installed
+//! binary instead of a build script.
+
+use std::io::{self, Write};
+
+use anyhow::Context;
+use clap::CommandFactory;
+
+use crate::cli::{Cli, CompletionsArgs};
+
+/// Writes the completion script for the chosen shell to stdout.
+pub fn run_completions(args: CompletionsArgs) -> anyhow::Result<u8> {
+    let mut command = Cli::command();
+    let mut out = io::stdout().lock();
+    clap_complete::generate(args.shell, &mut command, "namedcred", &mut out);
+    out.flush().context("cannot write to stdout")?;
+    Ok(0)
+}
+
+/// Writes the manual page to stdout: the main page, followed by one
+/// section per subcommand with its flags and examples.
+pub fn run_man() -> anyhow::Result<u8> {
+    let page = render_man().context("cannot render the manual page")?;
+    let mut out = io::stdout().lock();
+    out.write_all(&page).and_then(|()| out.flush()).context("cannot write to stdout")?;
+    Ok(0)
+}
+
+/// Renders the whole manual page as roff.
+fn render_man() -> io::Result<Vec<u8>> {
+    let mut command = Cli::command();
+    command.build();
+    let mut page = Vec::new();
+    clap_mangen::Man::new(command.clone()).render(&mut page)?;
+    for sub in command.get_subcommands().filter(|sub| sub.get_name() != "help") {
+        let name = format!("namedcred {}", sub.get_name());
+        writeln!(page, ".SH \"{}\"", name.to_uppercase())?;
+        page.extend(subcommand_sections(sub.clone().bin_name(name))?);
+    }
+    Ok(page)
+}
+
+/// Renders a subcommand's synopsis, description, options and examples,
+/// with their headings demoted to subsections of the command's section.
+fn subcommand_sections(sub: clap::Command) -> io::Result<Vec<u8>> {
+    let man = clap_mangen::Man::new(sub);
+    let mut part = Vec::new();
+    man.render_synopsis_section(&mut part)?;
+    man.render_description_section(&mut part)?;
+    man.render_options_section(&mut part)?;
+    man.render_extra_section(&mut part)?;
+    let text = String::from_utf8_lossy(&part).replace("\n.SH ", "\n.SS ");
+    let text = text.strip_prefix(".SH ").map_or(text.clone(), |rest| format!(".SS {rest}"));
+    Ok(text.into_bytes())
+}

@@ -1,0 +1,91 @@
+//! `namedcred jwks`: the public keys of credentials, as a JWKS or as PEM,
+//! for registering a credential with the provider that verifies it.
+
+use std::path::Path;
+
+use serde_json::{Value, json};
+
+use super::print_line;
+use crate::cli::JwksArgs;
+use crate::config::Config;
+use crate::credential::Credential;
+use crate::error::Error;
+use crate::key::KeyKind;
+
+/// Prints the public keys of the named credentials, or of every credential
+/// with a private key when no name is given.
+///
+/// A named HMAC credential is a usage error (exit 2); any credential that
+/// does not resolve is a configuration error naming it (exit 8).
+pub fn run(config: Option<&Path>, args: JwksArgs) -> anyhow::Result<u8> {
+    let file = Config::load(config)?;
+    let credentials = select(&file, &args.names)?;
+    if args.pem {
+        print_pem(&credentials)?;
+    } else {
+        let mut keys: Vec<Value> = Vec::new();
+        for credential in &credentials {
+            let jwk = credential.jwt.key.public_jwk()?;
+            // Credentials that share a key and a kid publish it once.
+            if !keys.contains(&jwk) {
+                keys.push(jwk);
+            }
+        }
+        let jwks = json!({ "keys": keys });
+        print_line(serde_json::to_string_pretty(&jwks)?.as_bytes())?;
+    }
+    Ok(0)
+}
+
+/// Resolves the credentials to publish, in name order when none is named.
+fn select(file: &Config, names: &[String]) -> Result<Vec<Credential>, Error> {
+    if !names.is_empty() {
+        return names.iter().map(|name| asymmetric(file.credential(name)?)).collect();
+    }
+    let mut credentials = Vec::new();
+    for name in file.names() {
+        let credential = file.credential(name)?;
+        if credential.jwt.key.kind == KeyKind::Hmac {
+            log::debug!("credential `{name}` skipped: an HMAC secret has no public key");
+        } else {
+            credentials.push(credential);
+        }
+    }
+    if credentials.is_empty() {
+        return Err(Error::usage(format!(
+            "{} defines no credential with a private key, so there is no public key to print",
+            file.path.display()
+        )));
+    }
+    Ok(credentials)
+}
+
+/// Returns the credential unless it signs with an HMAC secret.
+fn asymmetric(credential: Credential) -> Result<Credential, Error> {
+    if credential.jwt.key.kind != KeyKind::Hmac {
+        return Ok(credential);
+    }
+    Err(Error::usage(format!(
+        "credential `{}` signs with {:?}, an HMAC secret, which has no public key",
+        credential.name, credential.jwt.key.algorithm
+    ))
+    .with_hint("the provider verifying it needs the shared secret itself, not a JWKS"))
+}
+
+/// Prints one SubjectPublicKeyInfo PEM block per credential. With several
+/// credentials, a line naming the credential precedes each block, as text
+/// outside the blocks that PEM readers skip.
+fn print_pem(credentials: &[Credential]) -> anyhow::Result<()> {
+    for credential in credentials {
+        let der = credential.jwt.key.public_key_der()?;
+        let block = pem::encode_config(
+            &pem::Pem::new("PUBLIC KEY", der),
+            pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF),
+        );
+        if credentials.len() > 1 {
+            print_line(format!("credential: {}", credential.name).as_bytes())?;
+        }
+        print_line(block.trim_end().as_bytes())?;
+    }
+    Ok(())
+}

@@ -1,0 +1,96 @@
+//! `namedcred list` and `namedcred check`: what the configuration defines,
+//! and whether each credential would work, without any network I/O.
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use super::print_line;
+use crate::cli::{CheckArgs, ListArgs};
+use crate::config::Config;
+use crate::credential::{Credential, Protocol};
+use crate::error::Error;
+
+/// One row of `list`.
+#[derive(Debug, Serialize)]
+struct Row<'a> {
+    name: &'a str,
+    protocol: Option<&'a str>,
+    url: Option<&'a str>,
+}
+
+/// Prints one line per credential, or a JSON array with `--json`.
+///
+/// The rows show the fields as written (after environment variable
+/// references are replaced), so a credential that `check` rejects is still
+/// listed.
+pub fn run_list(config: Option<&Path>, args: ListArgs) -> anyhow::Result<u8> {
+    let file = Config::load(config)?;
+    let rows: Vec<Row> = file
+        .names()
+        .filter_map(|name| file.raw(name).map(|raw| (name, raw)))
+        .map(|(name, raw)| Row { name, protocol: raw.protocol.as_deref(), url: raw.url.as_deref() })
+        .collect();
+    if args.json {
+        print_line(serde_json::to_string_pretty(&rows)?.as_bytes())?;
+        return Ok(0);
+    }
+    let width = rows.iter().map(|row| row.name.len()).max().unwrap_or(0);
+    let protocol_width = rows.iter().map(|row| row.protocol.unwrap_or("-").len()).max();
+    for row in &rows {
+        let line = format!(
+            "{:width$}  {:protocol_width$}  {}",
+            row.name,
+            row.protocol.unwrap_or("-"),
+            row.url.unwrap_or("-"),
+            protocol_width = protocol_width.unwrap_or(0)
+        );
+        print_line(line.as_bytes())?;
+    }
+    Ok(0)
+}
+
+/// Validates the named credentials, or all of them, and prints one line
+/// for each. Returns 8 when any of them fails, 0 otherwise.
+pub fn run_check(config: Option<&Path>, args: CheckArgs) -> anyhow::Result<u8> {
+    let file = Config::load(config)?;
+    let names: Vec<String> =
+        if args.names.is_empty() { file.names().map(str::to_string).collect() } else { args.names };
+    if names.is_empty() {
+        eprintln!("namedcred: {} defines no credentials", file.path.display());
+    }
+    let mut failed = 0;
+    for name in &names {
+        let line = match file.credential(name) {
+            Ok(credential) => format!("ok     {name}: {}", summary(&credential)),
+            Err(error) => {
+                failed += 1;
+                format!("error  {name}: {}", one_line(&error))
+            }
+        };
+        print_line(line.as_bytes())?;
+    }
+    if failed > 0 {
+        eprintln!("namedcred: {failed} of {} credentials failed the check", names.len());
+        return Ok(crate::error::Kind::Config.exit_code());
+    }
+    Ok(0)
+}
+
+/// Describes a valid credential: protocol, algorithm and key.
+fn summary(credential: &Credential) -> String {
+    let protocol = match credential.protocol {
+        Protocol::Jwt => "jwt",
+        Protocol::JwtExchange(_) => "jwt-exchange",
+    };
+    let key = &credential.jwt.key;
+    format!("{protocol}, {:?} with a {} key", key.algorithm, key.kind.describe())
+}
+
+/// Writes an error and its hint on one line.
+fn one_line(error: &Error) -> String {
+    match &error.hint {
+        Some(hint) => format!("{} (hint: {hint})", error.message),
+        None => error.message.clone(),
+    }
+}

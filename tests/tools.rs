@@ -1,0 +1,388 @@
+//! Integration tests of the debugging and management commands: `list`,
+//! `check`, `jwks`, `token --decode`, `completions`, `man`, environment
+//! variable references in the configuration, `-v` redaction and
+//! `--dry-run`, run as the real binary in a hermetic environment.
+
+mod support;
+
+use std::path::PathBuf;
+
+use jsonwebtoken::jwk::{Jwk, JwkSet};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde_json::{Value, json};
+use support::{fixture, hermetic_cmd};
+use tempfile::TempDir;
+
+const HMAC_SECRET: &str = "tools-test-hmac-secret-0123456789abcdef";
+
+/// A temporary home folder with a configuration file in it.
+struct Setup {
+    home: TempDir,
+    config: PathBuf,
+}
+
+impl Setup {
+    fn new(toml: &str) -> Setup {
+        let home = tempfile::tempdir().unwrap();
+        let config = home.path().join("credentials.toml");
+        std::fs::write(&config, toml).unwrap();
+        Setup { home, config }
+    }
+
+    fn cmd(&self) -> assert_cmd::Command {
+        let mut command = hermetic_cmd(self.home.path());
+        command.arg("--config").arg(&self.config).env("TOOLS_HMAC", HMAC_SECRET);
+        command
+    }
+
+    /// Runs the command and returns its exit code, stdout and stderr.
+    fn run(&self, args: &[&str]) -> (i32, String, String) {
+        let output = self.cmd().args(args).output().unwrap();
+        (
+            output.status.code().unwrap_or(-1),
+            String::from_utf8(output.stdout).unwrap(),
+            String::from_utf8(output.stderr).unwrap(),
+        )
+    }
+}
+
+/// Returns a jwt credential table that signs with the given key fixture.
+fn jwt_credential(name: &str, key_file: &str, extra: &str) -> String {
+    format!(
+        "[credentials.{name}]\nprotocol = \"jwt\"\nurl = \"http://127.0.0.1:9/{name}\"\n\
+         issuer = \"iss-{name}\"\naudience = \"aud-{name}\"\nkey_path = \"{}\"\n{extra}\n",
+        fixture(key_file).display()
+    )
+}
+
+/// Returns an HMAC jwt credential table.
+fn hmac_credential(name: &str) -> String {
+    format!(
+        "[credentials.{name}]\nprotocol = \"jwt\"\nurl = \"http://127.0.0.1:9/{name}\"\n\
+         issuer = \"iss-{name}\"\nsecret_env = \"TOOLS_HMAC\"\n"
+    )
+}
+
+#[test]
+fn list_prints_name_protocol_url() {
+    let setup =
+        Setup::new(&(jwt_credential("beta", "ec-p256-pkcs8.pem", "") + &hmac_credential("alpha")));
+    let (code, stdout, _) = setup.run(&["list"]);
+    assert_eq!(code, 0);
+    let lines: Vec<Vec<&str>> =
+        stdout.lines().map(|line| line.split_whitespace().collect()).collect();
+    assert_eq!(
+        lines,
+        vec![
+            vec!["alpha", "jwt", "http://127.0.0.1:9/alpha"],
+            vec!["beta", "jwt", "http://127.0.0.1:9/beta"],
+        ]
+    );
+}
+
+#[test]
+fn list_json_is_array() {
+    let setup = Setup::new(&hmac_credential("alpha"));
+    let (code, stdout, _) = setup.run(&["list", "--json"]);
+    assert_eq!(code, 0);
+    let value: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(
+        value,
+        json!([{ "name": "alpha", "protocol": "jwt", "url": "http://127.0.0.1:9/alpha" }])
+    );
+}
+
+#[test]
+fn list_of_empty_file_is_empty() {
+    let setup = Setup::new("");
+    let (code, stdout, _) = setup.run(&["list", "--json"]);
+    assert_eq!(code, 0);
+    assert_eq!(serde_json::from_str::<Value>(&stdout).unwrap(), json!([]));
+}
+
+#[test]
+fn check_all_valid_exits_zero() {
+    let setup =
+        Setup::new(&(jwt_credential("ec", "ec-p256-pkcs8.pem", "") + &hmac_credential("mac")));
+    let (code, stdout, _) = setup.run(&["check"]);
+    assert_eq!(code, 0, "{stdout}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{stdout}");
+    assert!(lines[0].starts_with("ok") && lines[0].contains("ec:"), "{stdout}");
+    assert!(lines[0].contains("ES256"), "{stdout}");
+    assert!(lines[1].starts_with("ok") && lines[1].contains("mac:"), "{stdout}");
+}
+
+#[test]
+fn check_failure_names_credential_and_exits_8() {
+    let toml = jwt_credential("good", "ec-p256-pkcs8.pem", "")
+        + &jwt_credential("wrongalg", "ec-p256-pkcs8.pem", "algorithm = \"RS256\"")
+        + "[credentials.nokey]\nprotocol = \"jwt\"\nurl = \"http://127.0.0.1:9\"\n\
+           issuer = \"me\"\nkey_path = \"missing.pem\"\n"
+        + "[credentials.noenv]\nprotocol = \"jwt\"\nurl = \"http://127.0.0.1:9\"\n\
+           issuer = \"me\"\nsecret_env = \"TOOLS_UNSET_SECRET\"\n";
+    let setup = Setup::new(&toml);
+    let (code, stdout, stderr) = setup.run(&["check"]);
+    assert_eq!(code, 8, "{stdout}{stderr}");
+    let line = |name: &str| {
+        stdout
+            .lines()
+            .find(|line| line.contains(&format!("{name}:")))
+            .unwrap_or_else(|| panic!("no line for {name} in {stdout}"))
+            .to_string()
+    };
+    assert!(line("good").starts_with("ok"), "{stdout}");
+    for name in ["wrongalg", "nokey", "noenv"] {
+        assert!(line(name).starts_with("error"), "{stdout}");
+    }
+    assert!(line("wrongalg").contains("RS256"), "{stdout}");
+    assert!(line("nokey").contains("missing.pem"), "{stdout}");
+    assert!(line("noenv").contains("TOOLS_UNSET_SECRET"), "{stdout}");
+    assert!(stderr.contains("3 of 4"), "{stderr}");
+}
+
+#[test]
+fn check_named_only_checks_those() {
+    let toml = jwt_credential("good", "ec-p256-pkcs8.pem", "")
+        + &jwt_credential("bad", "ec-p256-pkcs8.pem", "algorithm = \"RS256\"");
+    let setup = Setup::new(&toml);
+    let (code, stdout, _) = setup.run(&["check", "good"]);
+    assert_eq!(code, 0, "{stdout}");
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    let (code, stdout, _) = setup.run(&["check", "good", "nosuch"]);
+    assert_eq!(code, 8, "{stdout}");
+    assert!(stdout.lines().any(|l| l.starts_with("error") && l.contains("nosuch")), "{stdout}");
+}
+
+#[test]
+fn check_reports_unknown_field_as_config_error() {
+    let setup = Setup::new("[credentials.typo]\nprotocol = \"jwt\"\nisuer = \"me\"\n");
+    let (code, _, stderr) = setup.run(&["check"]);
+    assert_eq!(code, 8);
+    assert!(stderr.contains("`typo`") && stderr.contains("isuer"), "{stderr}");
+}
+
+#[test]
+fn interpolation_replaces_variables_and_defaults() {
+    let toml = "[credentials.env]\nprotocol = \"jwt\"\nurl = \"http://${TOOLS_HOST}/${TOOLS_BASE:-v9}\"\n\
+                issuer = \"${TOOLS_ISSUER}\"\nsubject = \"$${literal}\"\nsecret_env = \"TOOLS_HMAC\"\n";
+    let setup = Setup::new(toml);
+    let output = setup
+        .cmd()
+        .env("TOOLS_HOST", "127.0.0.1:9")
+        .env("TOOLS_ISSUER", "issuer-from-env")
+        .args(["list"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(stdout.contains("http://127.0.0.1:9/v9"), "{stdout}");
+
+    let output = setup
+        .cmd()
+        .env("TOOLS_HOST", "127.0.0.1:9")
+        .env("TOOLS_ISSUER", "issuer-from-env")
+        .args(["token", "env", "--decode"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let decoded: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(decoded["claims"]["iss"], "issuer-from-env");
+    assert_eq!(decoded["claims"]["sub"], "${literal}");
+}
+
+#[test]
+fn interpolation_missing_variable_names_it_and_credential() {
+    let toml = "[credentials.needsenv]\nprotocol = \"jwt\"\nurl = \"http://127.0.0.1:9\"\n\
+                issuer = \"${TOOLS_MISSING_ISSUER}\"\nsecret_env = \"TOOLS_HMAC\"\n"
+        .to_string()
+        + &hmac_credential("other");
+    let setup = Setup::new(&toml);
+    let (code, _, stderr) = setup.run(&["token", "needsenv"]);
+    assert_eq!(code, 8, "{stderr}");
+    assert!(stderr.contains("TOOLS_MISSING_ISSUER"), "{stderr}");
+    assert!(stderr.contains("`needsenv`"), "{stderr}");
+    assert!(stderr.contains("`issuer`"), "{stderr}");
+
+    // A missing variable of one credential does not block the others.
+    let (code, _, stderr) = setup.run(&["token", "other"]);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, stdout, _) = setup.run(&["check"]);
+    assert_eq!(code, 8);
+    assert!(
+        stdout.contains("error  needsenv") && stdout.contains("TOOLS_MISSING_ISSUER"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn interpolation_malformed_reference_rejected() {
+    let toml = "[credentials.broken]\nprotocol = \"jwt\"\nurl = \"http://127.0.0.1:9\"\n\
+                issuer = \"${UNCLOSED\"\nsecret_env = \"TOOLS_HMAC\"\n";
+    let setup = Setup::new(toml);
+    let (code, _, stderr) = setup.run(&["token", "broken"]);
+    assert_eq!(code, 8, "{stderr}");
+    assert!(stderr.contains("not closed"), "{stderr}");
+    assert!(stderr.contains("`broken`"), "{stderr}");
+}
+
+#[test]
+fn token_decode_prints_header_and_claims() {
+    let setup = Setup::new(&jwt_credential("ec", "ec-p256-pkcs8.pem", "key_id = \"k1\""));
+    let (code, stdout, stderr) = setup.run(&["token", "ec", "--decode"]);
+    assert_eq!(code, 0, "{stderr}");
+    let decoded: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(decoded["header"]["alg"], "ES256");
+    assert_eq!(decoded["header"]["kid"], "k1");
+    assert_eq!(decoded["claims"]["iss"], "iss-ec");
+    let lifetime =
+        decoded["claims"]["exp"].as_u64().unwrap() - decoded["claims"]["iat"].as_u64().unwrap();
+    assert_eq!(lifetime, 300);
+    // stderr is not a terminal here, so no human times are added.
+    assert!(!stderr.contains("expires"), "{stderr}");
+}
+
+#[test]
+fn token_format_header_line() {
+    let setup = Setup::new(&hmac_credential("mac"));
+    let (code, stdout, _) = setup.run(&["token", "mac", "--format", "header"]);
+    assert_eq!(code, 0);
+    let token = stdout.strip_prefix("Authorization: Bearer ").expect(&stdout).trim_end();
+    assert_eq!(token.split('.').count(), 3, "{stdout}");
+    assert_eq!(stdout.lines().count(), 1);
+    let (code, _, _) = setup.run(&["token", "mac", "--format", "header", "--decode"]);
+    assert_eq!(code, 2);
+}
+
+/// Verifies a token with the JWK of the JWKS whose `kid` matches the
+/// token header, or, when the token has no `kid`, with the one key of the
+/// token's algorithm.
+fn verify_with_jwks(token: &str, jwks: &JwkSet, audience: &str) -> Value {
+    let header = jsonwebtoken::decode_header(token).unwrap();
+    let jwk: &Jwk = match &header.kid {
+        Some(kid) => jwks.find(kid).unwrap_or_else(|| panic!("no key {kid} in the JWKS")),
+        None => {
+            let alg = format!("{:?}", header.alg);
+            let same_alg: Vec<&Jwk> = jwks
+                .keys
+                .iter()
+                .filter(|k| serde_json::to_value(k).unwrap()["alg"] == alg.as_str())
+                .collect();
+            assert_eq!(same_alg.len(), 1, "one {alg} key expected in the JWKS");
+            same_alg[0]
+        }
+    };
+    let key = DecodingKey::from_jwk(jwk).unwrap_or_else(|e| panic!("{jwk:?}: {e}"));
+    let mut validation = Validation::new(header.alg);
+    validation.set_audience(&[audience]);
+    jsonwebtoken::decode::<Value>(token, &key, &validation).unwrap().claims
+}
+
+#[test]
+fn jwks_verifies_tokens_of_every_key_type() {
+    let cases = [
+        ("rsa", "rsa2048-pkcs1.pem", "", Algorithm::RS256),
+        ("pss", "rsa2048-pkcs8.pem", "algorithm = \"PS256\"\nkey_id = \"pss-1\"", Algorithm::PS256),
+        ("p256", "ec-p256-sec1.pem", "key_id = \"p256-1\"", Algorithm::ES256),
+        ("p384", "ec-p384-pkcs8.pem", "key_id = \"p384-1\"", Algorithm::ES384),
+        ("ed", "ed25519-pkcs8.pem", "key_id = \"ed-1\"", Algorithm::EdDSA),
+    ];
+    let toml: String = cases
+        .iter()
+        .map(|(name, file, extra, _)| jwt_credential(name, file, extra))
+        .chain([hmac_credential("mac")])
+        .collect();
+    let setup = Setup::new(&toml);
+    let (code, stdout, stderr) = setup.run(&["jwks"]);
+    assert_eq!(code, 0, "{stderr}");
+    let raw: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(raw["keys"].as_array().unwrap().len(), cases.len(), "HMAC must be skipped");
+    for key in raw["keys"].as_array().unwrap() {
+        assert_eq!(key["use"], "sig", "{key}");
+        assert!(key["kid"].is_string() && key["alg"].is_string(), "{key}");
+    }
+    let jwks: JwkSet = serde_json::from_str(&stdout).unwrap();
+
+    for (name, _, _, algorithm) in cases {
+        let (code, token, stderr) = setup.run(&["token", name]);
+        assert_eq!(code, 0, "{stderr}");
+        let claims = verify_with_jwks(token.trim_end(), &jwks, &format!("aud-{name}"));
+        assert_eq!(claims["iss"], format!("iss-{name}"), "{algorithm:?}");
+    }
+}
+
+#[test]
+fn jwks_single_credential_uses_thumbprint_kid() {
+    let setup = Setup::new(&jwt_credential("rsa", "rsa2048-pkcs8.pem", ""));
+    let (code, stdout, _) = setup.run(&["jwks", "rsa"]);
+    assert_eq!(code, 0);
+    let jwks: Value = serde_json::from_str(&stdout).unwrap();
+    let key = &jwks["keys"][0];
+    assert_eq!(key["kty"], "RSA");
+    assert_eq!(key["alg"], "RS256");
+    assert_eq!(key["kid"].as_str().unwrap().len(), 43, "SHA-256 thumbprint in base64url: {key}");
+}
+
+#[test]
+fn jwks_pem_matches_public_key_fixture() {
+    let setup = Setup::new(&jwt_credential("p256", "ec-p256-pkcs8.pem", ""));
+    let (code, stdout, _) = setup.run(&["jwks", "p256", "--pem"]);
+    assert_eq!(code, 0);
+    let expected = std::fs::read_to_string(fixture("ec-p256-public.pem")).unwrap();
+    assert_eq!(stdout.trim_end(), expected.trim_end());
+}
+
+#[test]
+fn jwks_of_hmac_credential_is_usage_error() {
+    let setup = Setup::new(&hmac_credential("mac"));
+    let (code, stdout, stderr) = setup.run(&["jwks", "mac"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stdout.is_empty());
+    assert!(stderr.contains("`mac`") && stderr.contains("HMAC"), "{stderr}");
+    assert!(!stderr.contains(HMAC_SECRET), "{stderr}");
+}
+
+#[test]
+fn completions_for_every_shell_mention_subcommands() {
+    let setup = Setup::new("");
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let (code, stdout, stderr) = setup.run(&["completions", shell]);
+        assert_eq!(code, 0, "{shell}: {stderr}");
+        for subcommand in ["call", "exchange", "jwks", "check"] {
+            assert!(stdout.contains(subcommand), "{shell} script lacks {subcommand}");
+        }
+    }
+    let (code, _, _) = setup.run(&["completions", "tcsh"]);
+    assert_eq!(code, 2);
+}
+
+#[test]
+fn man_page_documents_every_subcommand() {
+    let setup = Setup::new("");
+    let (code, stdout, _) = setup.run(&["man"]);
+    assert_eq!(code, 0);
+    assert!(stdout.starts_with(".ie") || stdout.contains(".TH namedcred"), "{}", &stdout[..80]);
+    for section in ["NAMEDCRED CALL", "NAMEDCRED TOKEN", "NAMEDCRED JWKS", "NAMEDCRED CHECK"] {
+        assert!(stdout.contains(section), "man page lacks {section}");
+    }
+    assert!(stdout.contains("\\-\\-decode"), "man page lacks --decode");
+}
+
+#[test]
+fn every_subcommand_help_has_example() {
+    let setup = Setup::new("");
+    for subcommand in ["call", "token", "exchange", "list", "check", "jwks", "completions", "man"] {
+        let (code, stdout, _) = setup.run(&[subcommand, "--help"]);
+        assert_eq!(code, 0, "{subcommand}");
+        assert!(stdout.contains("Example"), "{subcommand} --help has no example");
+        assert!(stdout.contains("namedcred "), "{subcommand} --help has no command line");
+    }
+}
+
+#[test]
+fn error_prefix_has_no_colour_off_terminal() {
+    let setup = Setup::new("");
+    let output = setup.cmd().env_remove("NO_COLOR").args(["token", "nosuch"]).output().unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.starts_with("namedcred: error: "), "{stderr}");
+    assert!(!stderr.contains('\x1b'), "{stderr:?}");
+}
