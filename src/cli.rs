@@ -34,7 +34,8 @@ pub enum Command {
     #[command(after_help = "Examples:\n  namedcred call billing /v1/invoices?limit=10\n  \
         namedcred call billing /v1/invoices -X POST --json -d '{\"amount\": 5}'\n  \
         namedcred call billing /v1/export -o export.csv\n  \
-        echo '{\"a\":1}' | namedcred call billing /v1/items --json -d @-")]
+        echo '{\"a\":1}' | namedcred call billing /v1/items --json -d @-\n  \
+        namedcred call billing /v1/invoices --dry-run")]
     Call(CallArgs),
 
     /// Print the JWT that the credential signs, followed by a newline
@@ -47,7 +48,8 @@ pub enum Command {
     /// Exchange the credential's JWT at its token endpoint and print the
     /// access token
     #[command(after_help = "Examples:\n  namedcred exchange warehouse\n  \
-        namedcred exchange warehouse --json | jq .expires_in")]
+        namedcred exchange warehouse --json | jq .expires_in\n  \
+        namedcred -v exchange warehouse --dry-run")]
     Exchange(ExchangeArgs),
 
     /// List the credentials of the configuration: name, protocol and URL
@@ -134,6 +136,10 @@ pub struct CallArgs {
     /// POST and PATCH
     #[arg(long, requires = "retry")]
     pub retry_all: bool,
+    /// Print the requests that would be sent (the token request first for
+    /// jwt-exchange), secrets redacted, to stdout, and send nothing
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// Flags of `token`.
@@ -216,6 +222,10 @@ pub struct ExchangeArgs {
     /// or 503, each time with a newly signed assertion
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub retry: u32,
+    /// Print the token request that would be sent, secrets redacted, to
+    /// stdout, and send nothing
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// Parses a positive number of seconds, fractions allowed.

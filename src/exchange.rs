@@ -9,8 +9,10 @@ use url::Url;
 use crate::client::HttpClient;
 use crate::credential::{Audience, Credential, ExchangeSpec};
 use crate::error::Error;
+use crate::redact::{self, BodyView, RequestView};
 use crate::retry::Sent;
 use crate::secret::Secret;
+use crate::skew::ClockCheck;
 use crate::{http, token};
 
 pub use crate::grant::GRANT_JWT_BEARER;
@@ -71,12 +73,13 @@ pub fn exchange(
     })?;
     let response = sent.map_err(|e| http::transport_error(e, endpoint))?;
     let status = response.status().as_u16();
-    log::debug!("token endpoint answered HTTP {status} in {} ms", started.elapsed().as_millis());
+    redact::log_response("token endpoint", &response, started.elapsed());
 
     if (300..400).contains(&status) {
         return Err(redirect_error(endpoint, status, response.headers()));
     }
     let content_type = header_text(response.headers(), "content-type");
+    let server_date = header_text(response.headers(), "date");
     let body = response.into_body().with_config().limit(MAX_REPLY_BYTES).read_to_vec().map_err(
         |e| match e {
             ureq::Error::BodyExceedsLimit(_) => Error::exchange(format!(
@@ -86,16 +89,32 @@ pub fn exchange(
         },
     )?;
     let reply = parse_reply(status, content_type.as_deref(), &body, &[last_assertion.expose()]);
-    reply.map_err(|e| with_claims_hint(e, credential))
+    reply.map_err(|e| {
+        let clock = ClockCheck::new(&last_assertion, server_date.as_deref());
+        with_claims_hint(e, credential, &clock)
+    })
 }
 
 /// Sends one jwt-bearer grant request.
 fn post_assertion(agent: &Agent, spec: &ExchangeSpec, assertion: &Secret<String>) -> Sent {
     let endpoint = &spec.token_endpoint;
+    describe_request(spec, assertion.expose()).log();
     let fields = form(spec, assertion.expose());
-    let names: Vec<&str> = fields.iter().map(|(name, _)| *name).collect();
-    log::debug!("POST {endpoint} with form fields {} (assertion redacted)", names.join(", "));
     agent.post(endpoint.as_str()).header("Accept", "application/json").send_form(fields)
+}
+
+/// Describes the token request for `-v` and `--dry-run`; the view redacts
+/// the assertion and every other unlisted field.
+pub fn describe_request<'a>(spec: &'a ExchangeSpec, assertion: &'a str) -> RequestView<'a> {
+    RequestView {
+        method: "POST",
+        url: spec.token_endpoint.as_str(),
+        headers: vec![
+            ("Accept", "application/json"),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+        ],
+        body: BodyView::Form(form(spec, assertion)),
+    }
 }
 
 /// Builds the error for a redirect from the token endpoint, which is never
@@ -116,8 +135,9 @@ fn header_text(headers: &ureq::http::HeaderMap, name: &str) -> Option<String> {
 }
 
 /// Adds a hint naming the claims that servers usually reject, for errors
-/// that say the grant or the client was refused.
-fn with_claims_hint(error: Error, credential: &Credential) -> Error {
+/// that say the grant or the client was refused: `aud`, `iss`, `sub`, and
+/// how far `iat` and `exp` lie from the server's clock.
+fn with_claims_hint(error: Error, credential: &Credential, clock: &ClockCheck) -> Error {
     let refused = ["invalid_grant", "invalid_client", "unauthorized_client", "access_denied"];
     if !refused.iter().any(|code| error.message.contains(code)) {
         return error;
@@ -129,10 +149,10 @@ fn with_claims_hint(error: Error, credential: &Credential) -> Error {
         None => "(none)".to_string(),
     };
     error.with_hint(format!(
-        "check what the server expects: aud was {audience}, iss \"{}\", sub \"{}\"; \
-         a local clock that runs ahead also makes servers reject assertions",
+        "check what the server expects: aud was {audience}, iss \"{}\", sub \"{}\"; {}",
         jwt.issuer,
-        jwt.subject.as_deref().unwrap_or("(none)")
+        jwt.subject.as_deref().unwrap_or("(none)"),
+        clock.describe()
     ))
 }
 

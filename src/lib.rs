@@ -19,9 +19,11 @@ pub mod http;
 pub mod key;
 pub mod logging;
 pub mod proxy;
+pub mod redact;
 pub mod redirect;
 pub mod retry;
 pub mod secret;
+pub mod skew;
 pub mod tls;
 pub mod token;
 

@@ -6,11 +6,12 @@
 mod support;
 
 use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
 
 use jsonwebtoken::jwk::{Jwk, JwkSet};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{Value, json};
-use support::{fixture, hermetic_cmd};
+use support::{Reply, TestServer, fixture, hermetic_cmd};
 use tempfile::TempDir;
 
 const HMAC_SECRET: &str = "tools-test-hmac-secret-0123456789abcdef";
@@ -385,4 +386,209 @@ fn error_prefix_has_no_colour_off_terminal() {
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert!(stderr.starts_with("namedcred: error: "), "{stderr}");
     assert!(!stderr.contains('\x1b'), "{stderr:?}");
+}
+
+const ACCESS_TOKEN: &str = "canary-access-token-5f3a9c";
+const HEADER_SECRET: &str = "canary-header-secret-77b1";
+
+/// Starts a server with a token endpoint at /token that issues
+/// [`ACCESS_TOKEN`] and an API under /v1 that answers JSON.
+fn token_and_api_server() -> TestServer {
+    TestServer::start(|request| {
+        if request.path.starts_with("/token") {
+            Reply::json(
+                200,
+                json!({ "access_token": ACCESS_TOKEN, "token_type": "Bearer", "expires_in": 60 }),
+            )
+        } else {
+            Reply::json(200, json!({ "ok": true })).header("X-Request-Id", "req-1")
+        }
+    })
+}
+
+/// Returns a jwt-exchange credential against `server`, with a secret
+/// configured header.
+fn exchange_credential(name: &str, server: &TestServer) -> String {
+    format!(
+        "[credentials.{name}]\nprotocol = \"jwt-exchange\"\nurl = \"{0}/v1\"\n\
+         token_endpoint = \"{0}/token\"\nissuer = \"iss-{name}\"\nsubject = \"sub-{name}\"\n\
+         scope = \"read\"\nkey_path = \"{1}\"\n\
+         [credentials.{name}.headers]\nX-Api-Key = \"{HEADER_SECRET}\"\n",
+        server.url(),
+        fixture("rsa2048-pkcs8.pem").display()
+    )
+}
+
+/// Returns lines of base64 from the middle of a PEM key fixture, which
+/// must never appear in any output.
+fn key_material(file: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(fixture(file)).unwrap();
+    text.lines()
+        .filter(|line| !line.starts_with("-----") && line.len() > 20)
+        .map(str::to_string)
+        .collect()
+}
+
+/// Asserts that none of `secrets` occurs in `output`.
+fn assert_absent(output: &str, secrets: &[String], what: &str) {
+    for secret in secrets.iter().filter(|s| !s.is_empty()) {
+        assert!(
+            !output.contains(secret.as_str()),
+            "{what} contains the secret {secret:?}:\n{output}"
+        );
+    }
+}
+
+#[test]
+fn verbose_call_through_exchange_redacts_secrets() {
+    let server = token_and_api_server();
+    let setup = Setup::new(&exchange_credential("wh", &server));
+    let (code, stdout, stderr) = setup.run(&["-vv", "call", "wh", "/items?page=2"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("\"ok\""), "{stdout}");
+
+    let token_request = &server.requests_to("/token")[0];
+    let assertion = token_request.form_value("assertion").unwrap();
+    let api_request = &server.requests_to("/v1")[0];
+    assert_eq!(api_request.bearer(), Some(ACCESS_TOKEN));
+    let mut secrets = vec![assertion.clone(), ACCESS_TOKEN.to_string(), HEADER_SECRET.to_string()];
+    // The signature and claims segments alone must not leak either.
+    secrets.extend(assertion.split('.').skip(1).map(str::to_string));
+    secrets.extend(key_material("rsa2048-pkcs8.pem"));
+    assert_absent(&stderr, &secrets, "stderr");
+
+    for expected in [
+        "> POST ",
+        "/token",
+        "> grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer",
+        "> assertion=(redacted)",
+        "> scope=read",
+        "< HTTP 200",
+        "> GET ",
+        "/v1/items?page=2",
+        "> X-Api-Key: (redacted)",
+        "> Authorization: Bearer (redacted)",
+        "< x-request-id: req-1",
+        " ms",
+    ] {
+        assert!(stderr.contains(expected), "stderr lacks {expected:?}:\n{stderr}");
+    }
+}
+
+#[test]
+fn verbose_exchange_prints_token_only_on_stdout() {
+    let server = token_and_api_server();
+    let setup = Setup::new(&exchange_credential("wh", &server));
+    let (code, stdout, stderr) = setup.run(&["-v", "exchange", "wh"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout.trim_end(), ACCESS_TOKEN);
+    let assertion = server.requests_to("/token")[0].form_value("assertion").unwrap();
+    assert_absent(&stderr, &[assertion, ACCESS_TOKEN.to_string()], "stderr");
+    assert!(stderr.contains("assertion=(redacted)"), "{stderr}");
+}
+
+#[test]
+fn verbose_jwt_call_redacts_token_and_hmac_secret() {
+    let server = token_and_api_server();
+    let toml = format!(
+        "[credentials.mac]\nprotocol = \"jwt\"\nurl = \"{}/v1\"\nissuer = \"me\"\n\
+         secret_env = \"TOOLS_HMAC\"\n",
+        server.url()
+    );
+    let setup = Setup::new(&toml);
+    let (code, _, stderr) = setup.run(&["-vv", "call", "mac", "/x", "-d", "a=1"]);
+    assert_eq!(code, 0, "{stderr}");
+    let bearer = server.requests()[0].bearer().unwrap().to_string();
+    assert_absent(&stderr, &[bearer, HMAC_SECRET.to_string()], "stderr");
+    assert!(stderr.contains("> (3 bytes of body)"), "{stderr}");
+}
+
+#[test]
+fn dry_run_call_sends_nothing() {
+    let server = token_and_api_server();
+    let setup = Setup::new(&exchange_credential("wh", &server));
+    let (code, stdout, stderr) =
+        setup.run(&["call", "wh", "/items", "-X", "PUT", "--json", "-d", "{\"n\":1}", "--dry-run"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(server.count(), 0, "a dry run must send no request");
+    assert_eq!(server.connection_count(), 0, "a dry run must not connect");
+
+    let token_url = format!("POST {}/token", server.url());
+    let api_url = format!("PUT {}/v1/items", server.url());
+    let token_at = stdout.find(&token_url).expect(&stdout);
+    let api_at = stdout.find(&api_url).expect(&stdout);
+    assert!(token_at < api_at, "the token request comes first:\n{stdout}");
+    for expected in [
+        "assertion=(redacted)",
+        "scope=read",
+        "Authorization: Bearer (redacted)",
+        "X-Api-Key: (redacted)",
+        "Content-Type: application/json",
+        "{\"n\":1}",
+    ] {
+        assert!(stdout.contains(expected), "stdout lacks {expected:?}:\n{stdout}");
+    }
+    assert_absent(&stdout, &[HEADER_SECRET.to_string()], "stdout");
+}
+
+#[test]
+fn dry_run_exchange_sends_nothing() {
+    let server = token_and_api_server();
+    let setup = Setup::new(&exchange_credential("wh", &server));
+    let (code, stdout, stderr) = setup.run(&["exchange", "wh", "--dry-run"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(server.count(), 0);
+    assert!(stdout.starts_with(&format!("POST {}/token\n", server.url())), "{stdout}");
+    assert!(stdout.contains("grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer"), "{stdout}");
+    assert!(stdout.contains("assertion=(redacted)"), "{stdout}");
+    assert!(!stdout.contains(ACCESS_TOKEN), "{stdout}");
+}
+
+#[test]
+fn dry_run_jwt_call_sends_nothing() {
+    let server = token_and_api_server();
+    let toml = format!(
+        "[credentials.mac]\nprotocol = \"jwt\"\nurl = \"{}/v1\"\nissuer = \"me\"\n\
+         secret_env = \"TOOLS_HMAC\"\n",
+        server.url()
+    );
+    let setup = Setup::new(&toml);
+    let (code, stdout, _) = setup.run(&["call", "mac", "/x", "--dry-run"]);
+    assert_eq!(code, 0);
+    assert_eq!(server.count(), 0);
+    assert_eq!(stdout, format!("GET {}/v1/x\nAuthorization: Bearer (redacted)\n", server.url()));
+}
+
+#[test]
+fn rejected_assertion_hint_measures_clock_skew() {
+    // The server's clock is ten minutes behind, so the local clock looks
+    // ten minutes ahead.
+    let server = TestServer::start(|_| {
+        let date = httpdate::fmt_http_date(SystemTime::now() - Duration::from_secs(600));
+        Reply::json(400, json!({ "error": "invalid_grant", "error_description": "iat in future" }))
+            .header("Date", date)
+    });
+    let setup = Setup::new(&exchange_credential("wh", &server));
+    let (code, _, stderr) = setup.run(&["exchange", "wh"]);
+    assert_eq!(code, 7, "{stderr}");
+    let hint = stderr.lines().find(|line| line.starts_with("hint: ")).expect(&stderr);
+    assert!(hint.contains(&format!("aud was \"{}/token\"", server.url())), "{hint}");
+    assert!(hint.contains("iss \"iss-wh\""), "{hint}");
+    assert!(hint.contains("sub \"sub-wh\""), "{hint}");
+    assert!(hint.contains("by the server's Date header"), "{hint}");
+    assert!(hint.contains("ahead of the server's"), "{hint}");
+    let assertion = server.requests()[0].form_value("assertion").unwrap();
+    assert!(!stderr.contains(&assertion), "{stderr}");
+}
+
+#[test]
+fn rejected_assertion_hint_without_date() {
+    let server = TestServer::start(|_| Reply::json(400, json!({ "error": "invalid_client" })));
+    let setup = Setup::new(&exchange_credential("wh", &server));
+    let (code, _, stderr) = setup.run(&["exchange", "wh"]);
+    assert_eq!(code, 7, "{stderr}");
+    let hint = stderr.lines().find(|line| line.starts_with("hint: ")).expect(&stderr);
+    assert!(hint.contains("iss \"iss-wh\""), "{hint}");
+    // The test server sends no Date header of its own.
+    assert!(hint.contains("no Date header"), "{hint}");
 }

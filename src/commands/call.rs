@@ -10,11 +10,14 @@ use ureq::Agent;
 use ureq::http::{Method, Request, Response};
 use url::Url;
 
-use super::{bearer_token, http_client, load};
+use super::{bearer_token, http_client, load, print_line};
 use crate::cli::CallArgs;
 use crate::client::HttpClient;
+use crate::credential::{Credential, Protocol};
 use crate::error::Error;
+use crate::exchange;
 use crate::http;
+use crate::redact::{self, BodyView, RequestView};
 use crate::redirect::{self, Hop, Step};
 use crate::retry::{RetryPolicy, Sent};
 use crate::secret::Secret;
@@ -56,14 +59,15 @@ struct Outcome {
 pub fn run(config: Option<&Path>, args: CallArgs) -> anyhow::Result<u8> {
     let credential = load(config, &args.name)?;
     let request = prepare(&credential, &args)?;
+    if args.dry_run {
+        return dry_run(&credential, &request);
+    }
     let retry = RetryPolicy { retries: args.retry, all_methods: args.retry_all };
     let client = http_client(args.timeout, &credential, retry)?;
     let bearer = bearer_token(&client, &credential)?;
 
-    let started = Instant::now();
     let outcome = send_following(&client, &request, &bearer, args.location)?;
     let status = outcome.response.status();
-    log::debug!("API answered HTTP {} in {} ms", status.as_u16(), started.elapsed().as_millis());
 
     let Outcome { hop, response, refused } = outcome;
     write_response(response, &args, &hop.url)?;
@@ -112,11 +116,6 @@ fn prepare(credential: &crate::credential::Credential, args: &CallArgs) -> Resul
 
     let headers = merge_headers(&credential.headers, &args.headers, args.json, body.is_some())?;
     let public_headers = merge_headers(&[], &args.headers, args.json, body.is_some())?;
-    log::debug!("{method} {url}");
-    for (name, value) in &headers {
-        log::debug!("header {name}: {value}");
-    }
-    log::debug!("header Authorization: Bearer (redacted)");
     Ok(Prepared { method, url, headers, public_headers, body })
 }
 
@@ -232,25 +231,24 @@ fn send(
         log::debug!("{} is not idempotent, so it is not retried without --retry-all", hop.method);
     }
     let what = format!("{} {}", hop.method, http::origin_and_path(&hop.url));
+    let started = Instant::now();
     let sent = client.retry.run(retryable, &what, || Ok(attempt(&agent, request, hop, bearer)))?;
-    sent.map_err(|e| http::transport_error(e, &hop.url))
+    let response = sent.map_err(|e| http::transport_error(e, &hop.url))?;
+    redact::log_response("the API", &response, started.elapsed());
+    Ok(response)
 }
 
 /// Builds and sends one request: the bearer token and the credential's
 /// headers only when the hop allows them, and the body only when kept.
 fn attempt(agent: &Agent, request: &Prepared, hop: &Hop, bearer: &Secret<String>) -> Sent {
-    let body = request.body.as_ref().filter(|_| hop.keeps_body);
-    let headers = if hop.with_credentials { &request.headers } else { &request.public_headers };
+    let authorization = format!("Bearer {}", bearer.expose());
+    let view = request_view(request, hop, &authorization);
+    view.log();
     let mut builder = Request::builder().method(hop.method.clone()).uri(hop.url.as_str());
-    for (name, value) in headers {
-        if body.is_none() && name.eq_ignore_ascii_case("content-type") {
-            continue;
-        }
-        builder = builder.header(name, value);
+    for (name, value) in &view.headers {
+        builder = builder.header(*name, *value);
     }
-    if hop.with_credentials {
-        builder = builder.header("Authorization", format!("Bearer {}", bearer.expose()));
-    }
+    let body = request.body.as_ref().filter(|_| hop.keeps_body);
     let sent = match body {
         Some(body) => builder.body(body.clone()).map(|r| agent.run(r)),
         None => builder.body(()).map(|r| agent.run(r)),
@@ -348,4 +346,44 @@ fn copy_response(
         out.write_all(&chunk[..count]).map_err(CopyError::Write)?;
     }
     out.flush().map_err(CopyError::Write)
+}
+
+/// Describes one request of the chain: the headers the hop allows, with
+/// `authorization` only when it keeps the credential, and the body only
+/// when kept. The view is what is sent, and what `-v` logs redacted.
+fn request_view<'a>(
+    request: &'a Prepared,
+    hop: &'a Hop,
+    authorization: &'a str,
+) -> RequestView<'a> {
+    let body = request.body.as_deref().filter(|_| hop.keeps_body);
+    let headers = if hop.with_credentials { &request.headers } else { &request.public_headers };
+    let mut shown: Vec<(&str, &str)> = headers
+        .iter()
+        .filter(|(name, _)| body.is_some() || !name.eq_ignore_ascii_case("content-type"))
+        .map(|(name, value)| (name.as_str(), value.as_str()))
+        .collect();
+    if hop.with_credentials {
+        shown.push(("Authorization", authorization));
+    }
+    RequestView {
+        method: hop.method.as_str(),
+        url: hop.url.as_str(),
+        headers: shown,
+        body: body.map_or(BodyView::None, BodyView::Bytes),
+    }
+}
+
+/// Prints the requests that `call` would send, secrets redacted, and sends
+/// nothing: for jwt-exchange the token request first, then the API request.
+fn dry_run(credential: &Credential, request: &Prepared) -> anyhow::Result<u8> {
+    let mut parts = Vec::new();
+    if let Protocol::JwtExchange(spec) = &credential.protocol {
+        parts.push(exchange::describe_request(spec, redact::REDACTED).dry_run_text());
+    }
+    let hop = Hop::first(request.method.clone(), request.url.clone());
+    let authorization = format!("Bearer {}", redact::REDACTED);
+    parts.push(request_view(request, &hop, &authorization).dry_run_text());
+    print_line(parts.join("\n\n").as_bytes())?;
+    Ok(0)
 }

@@ -74,6 +74,11 @@ fn run_exchange(config: Option<&Path>, args: ExchangeArgs) -> anyhow::Result<u8>
         .with_hint(format!("print its JWT with: namedcred token {}", credential.name))
         .into());
     };
+    if args.dry_run {
+        let view = exchange::describe_request(spec, crate::redact::REDACTED);
+        print_line(view.dry_run_text().as_bytes())?;
+        return Ok(0);
+    }
     let retry = RetryPolicy { retries: args.retry, all_methods: false };
     let client = http_client(args.timeout, &credential, retry)?;
     let reply = exchange::exchange(&client, &credential, spec)?;
