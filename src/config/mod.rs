@@ -8,6 +8,7 @@
 mod duration;
 mod grant;
 mod interpolate;
+mod key_source;
 mod raw;
 mod resolve;
 

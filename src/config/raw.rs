@@ -22,6 +22,18 @@ pub struct RawCredential {
     pub audience: Option<StringOrList>,
     /// Path of a private key file, relative to the configuration file.
     pub key_path: Option<String>,
+    /// Name of an environment variable that contains a PEM private key.
+    pub key_env: Option<String>,
+    /// A PEM private key written in the configuration file.
+    pub key: Option<String>,
+    /// A command run with `sh -c` whose stdout is the private key.
+    pub key_command: Option<String>,
+    /// `"pem"`, `"jwk"` or `"google-service-account"`; detected from the
+    /// content when unset.
+    pub key_format: Option<String>,
+    /// Name of an environment variable that contains the passphrase of an
+    /// encrypted PKCS#8 key.
+    pub key_passphrase_env: Option<String>,
     /// Name of an environment variable that contains the HMAC secret.
     pub secret_env: Option<String>,
     /// Path of a file that contains the HMAC secret.

@@ -10,10 +10,12 @@ use url::{Host, Url};
 
 use super::duration;
 use super::grant::{self, ScopeIn};
+use super::key_source;
 use super::raw::{RawCredential, StringOrList};
 use crate::credential::{Audience, Credential, ExchangeSpec, Grant, JwtSpec, Protocol};
 use crate::error::Error;
 use crate::http::check_header;
+use crate::key::source::{KeyDefaults, LoadedKey};
 use crate::key::{self, PrivateKey, SigningKey};
 use crate::tls::{self, TlsSettings};
 
@@ -34,6 +36,12 @@ const REGISTERED_CLAIMS: [(&str, &str); 7] = [
 /// Validates `raw` as the credential `name`. Relative paths resolve against
 /// `base_dir`, the folder of the configuration file.
 pub fn resolve(name: &str, raw: &RawCredential, base_dir: &Path) -> Result<Credential, Error> {
+    // The key is loaded first because a key file may supply defaults for
+    // other fields, but its error is raised at the key step, so that a
+    // missing `protocol` or `url` is still reported first.
+    let loaded = key_source::load_key(name, raw, base_dir);
+    let with_defaults = loaded.as_ref().ok().map(|l| apply_key_defaults(raw, &l.defaults));
+    let raw = with_defaults.as_ref().unwrap_or(raw);
     let fail = |field: &str, problem: String| field_error(name, field, problem);
     let insecure = raw.allow_insecure_http.unwrap_or(false);
 
@@ -54,7 +62,7 @@ pub fn resolve(name: &str, raw: &RawCredential, base_dir: &Path) -> Result<Crede
         }
     };
 
-    let jwt = resolve_jwt(name, raw, &protocol, base_dir)?;
+    let jwt = resolve_jwt(name, raw, &protocol, loaded)?;
     let headers = resolve_headers(name, raw)?;
     let timeout = match &raw.timeout {
         None => None,
@@ -150,7 +158,7 @@ fn resolve_jwt(
     name: &str,
     raw: &RawCredential,
     protocol: &Protocol,
-    base_dir: &Path,
+    loaded: Result<LoadedKey, Error>,
 ) -> Result<JwtSpec, Error> {
     let (issuer, subject) = resolve_issuer_subject(name, raw, protocol)?;
     let audience = match (&raw.audience, protocol) {
@@ -180,7 +188,7 @@ fn resolve_jwt(
     if matches!(protocol, Protocol::JwtExchange(_)) {
         add_scope_claim(name, raw, &mut extra_claims)?;
     }
-    let key = resolve_key(name, raw, base_dir)?;
+    let key = resolve_key(name, raw, loaded)?;
     Ok(JwtSpec { issuer, subject, audience, lifetime, extra_claims, key })
 }
 
@@ -242,35 +250,34 @@ fn add_scope_claim(
     Ok(())
 }
 
-/// Loads the key from exactly one source and matches it to the algorithm.
-fn resolve_key(name: &str, raw: &RawCredential, base_dir: &Path) -> Result<SigningKey, Error> {
-    let sources = [
-        ("key_path", raw.key_path.as_deref()),
-        ("secret_env", raw.secret_env.as_deref()),
-        ("secret_path", raw.secret_path.as_deref()),
-    ];
-    let set: Vec<(&str, &str)> =
-        sources.iter().filter_map(|(field, value)| value.map(|v| (*field, v))).collect();
-    let private = match set.as_slice() {
-        [] => {
-            return Err(missing(
-                name,
-                "key_path",
-                "a PEM private key (or secret_env / secret_path for an HMAC secret)",
-            ));
+/// Copies the defaults that a key file states into the fields the
+/// credential leaves unset. The token endpoint and subject are copied only
+/// for protocol `jwt-exchange`, because protocol `jwt` rejects a token
+/// endpoint and needs no subject.
+fn apply_key_defaults(raw: &RawCredential, defaults: &KeyDefaults) -> RawCredential {
+    let mut raw = raw.clone();
+    let fill = |field: &mut Option<String>, default: &Option<String>| {
+        if field.is_none() {
+            field.clone_from(default);
         }
-        [("key_path", path)] => key::load_file(&expand_path(path, base_dir)),
-        [("secret_env", variable)] => read_secret_env(variable),
-        [(_, path)] => read_secret_file(&expand_path(path, base_dir)),
-        [first, second, ..] => {
-            return Err(field_error(
-                name,
-                second.0,
-                format!("cannot be combined with `{}`; set one key source", first.0),
-            ));
-        }
+    };
+    fill(&mut raw.issuer, &defaults.issuer);
+    fill(&mut raw.key_id, &defaults.key_id);
+    fill(&mut raw.algorithm, &defaults.algorithm);
+    if raw.protocol.as_deref() == Some("jwt-exchange") {
+        fill(&mut raw.subject, &defaults.subject);
+        fill(&mut raw.token_endpoint, &defaults.token_endpoint);
     }
-    .map_err(|e| in_credential(name, e))?;
+    raw
+}
+
+/// Matches the loaded key to the algorithm and adds the `kid`.
+fn resolve_key(
+    name: &str,
+    raw: &RawCredential,
+    loaded: Result<LoadedKey, Error>,
+) -> Result<SigningKey, Error> {
+    let private = loaded.map_err(|e| in_credential(name, e))?.key;
 
     let algorithm = match raw.algorithm.as_deref() {
         None => None,
@@ -282,7 +289,7 @@ fn resolve_key(name: &str, raw: &RawCredential, base_dir: &Path) -> Result<Signi
 }
 
 /// Reads an HMAC secret from an environment variable, as raw UTF-8 bytes.
-fn read_secret_env(variable: &str) -> Result<PrivateKey, Error> {
+pub(super) fn read_secret_env(variable: &str) -> Result<PrivateKey, Error> {
     match std::env::var(variable) {
         Ok(value) if !value.is_empty() => Ok(PrivateKey::hmac(value.into_bytes())),
         Ok(_) => Err(Error::config(format!("secret_env names {variable}, which is empty"))),
@@ -298,7 +305,7 @@ fn read_secret_env(variable: &str) -> Result<PrivateKey, Error> {
 
 /// Reads an HMAC secret file byte for byte; a trailing newline is part of
 /// the secret.
-fn read_secret_file(path: &Path) -> Result<PrivateKey, Error> {
+pub(super) fn read_secret_file(path: &Path) -> Result<PrivateKey, Error> {
     let bytes = std::fs::read(path)
         .map_err(|e| Error::config(format!("cannot read secret_path {}: {e}", path.display())))?;
     if bytes.is_empty() {
@@ -434,7 +441,7 @@ pub(super) fn join_list(value: &StringOrList, separator: &str) -> String {
 
 /// Expands a leading `~` to the home folder and resolves a relative path
 /// against `base_dir`.
-fn expand_path(text: &str, base_dir: &Path) -> PathBuf {
+pub(super) fn expand_path(text: &str, base_dir: &Path) -> PathBuf {
     let home = || directories::BaseDirs::new().map(|dirs| dirs.home_dir().to_path_buf());
     if text == "~"
         && let Some(home) = home()
@@ -462,7 +469,9 @@ pub(super) fn field_error(name: &str, field: &str, problem: String) -> Error {
 
 /// Prefixes a key or secret error with the credential's name.
 fn in_credential(name: &str, mut error: Error) -> Error {
-    error.message = format!("credential `{name}`: {}", error.message);
+    if !error.message.starts_with("credential `") {
+        error.message = format!("credential `{name}`: {}", error.message);
+    }
     error
 }
 

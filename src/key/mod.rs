@@ -6,7 +6,10 @@
 //! that cannot be used fails with a message that names the form found and,
 //! where one exists, the command that converts it.
 
+mod google;
+mod jwk;
 mod public;
+pub mod source;
 
 use std::path::Path;
 
