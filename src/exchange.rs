@@ -191,7 +191,7 @@ pub fn parse_reply(
         ));
     };
     let issued_token_type = object.get("issued_token_type").and_then(|t| t.as_str());
-    read_token(object).map(|(access_token, expires_in)| TokenReply {
+    read_token(object, secrets).map(|(access_token, expires_in)| TokenReply {
         access_token,
         expires_in,
         issued_token_type: issued_token_type.map(str::to_string),
@@ -203,6 +203,7 @@ pub fn parse_reply(
 /// reply.
 fn read_token(
     object: &serde_json::Map<String, serde_json::Value>,
+    secrets: &[&str],
 ) -> Result<(Secret<String>, Option<u64>), Error> {
     let access_token = match object.get("access_token") {
         Some(serde_json::Value::String(token)) if !token.is_empty() => token.clone(),
@@ -215,7 +216,7 @@ fn read_token(
             let fields: Vec<&str> = object.keys().map(String::as_str).collect();
             return Err(Error::exchange(format!(
                 "token endpoint reply has no `access_token` (fields: {})",
-                fields.join(", ")
+                clean(&fields.join(", "), secrets)
             )));
         }
     };
@@ -237,16 +238,19 @@ fn read_token(
             let shown = other.as_str().map_or_else(|| other.to_string(), str::to_string);
             return Err(Error::exchange(format!(
                 "token endpoint issued a token of type \"{}\"; namedcred sends only Bearer tokens",
-                escape_preview(&shown)
+                clean(&shown, secrets)
             )));
         }
     }
-    let expires_in = read_expires_in(object.get("expires_in"))?;
+    let expires_in = read_expires_in(object.get("expires_in"), secrets)?;
     Ok((Secret::new(access_token), expires_in))
 }
 
 /// Reads `expires_in` written as a number or a numeric string.
-fn read_expires_in(value: Option<&serde_json::Value>) -> Result<Option<u64>, Error> {
+fn read_expires_in(
+    value: Option<&serde_json::Value>,
+    secrets: &[&str],
+) -> Result<Option<u64>, Error> {
     let invalid = |shown: String| {
         Error::exchange(format!(
             "token endpoint reply has an invalid `expires_in` ({shown}); expected seconds"
@@ -263,8 +267,8 @@ fn read_expires_in(value: Option<&serde_json::Value>) -> Result<Option<u64>, Err
             .trim()
             .parse::<u64>()
             .map(Some)
-            .map_err(|_| invalid(format!("\"{}\"", escape_preview(text)))),
-        Some(other) => Err(invalid(other.to_string())),
+            .map_err(|_| invalid(format!("\"{}\"", clean(text, secrets)))),
+        Some(other) => Err(invalid(clean(&other.to_string(), secrets))),
     }
 }
 
