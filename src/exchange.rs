@@ -73,7 +73,7 @@ pub fn exchange(
     })?;
     let response = sent.map_err(|e| http::transport_error(e, endpoint))?;
     let status = response.status().as_u16();
-    redact::log_response("token endpoint", &response, started.elapsed());
+    redact::log_response("the token endpoint", &response, started.elapsed());
 
     if (300..400).contains(&status) {
         return Err(redirect_error(endpoint, status, response.headers()));

@@ -232,6 +232,9 @@ fn token_decode_prints_header_and_claims() {
     let (code, stdout, stderr) = setup.run(&["token", "ec", "--decode"]);
     assert_eq!(code, 0, "{stderr}");
     let decoded: Value = serde_json::from_str(&stdout).unwrap();
+    let header_at = stdout.find("\"header\"").unwrap();
+    let claims_at = stdout.find("\"claims\"").unwrap();
+    assert!(header_at < claims_at, "header comes first:\n{stdout}");
     assert_eq!(decoded["header"]["alg"], "ES256");
     assert_eq!(decoded["header"]["kid"], "k1");
     assert_eq!(decoded["claims"]["iss"], "iss-ec");
@@ -366,6 +369,11 @@ fn man_page_documents_every_subcommand() {
         assert!(stdout.contains(section), "man page lacks {section}");
     }
     assert!(stdout.contains("\\-\\-decode"), "man page lacks --decode");
+    assert!(stdout.contains(".SS EXAMPLES"), "man page lacks the examples");
+    assert!(
+        !stdout.contains("namedcred\\-call(1)"),
+        "man page points to a page that does not exist"
+    );
 }
 
 #[test]

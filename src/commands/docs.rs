@@ -32,13 +32,28 @@ fn render_man() -> io::Result<Vec<u8>> {
     let mut command = Cli::command();
     command.build();
     let mut page = Vec::new();
-    clap_mangen::Man::new(command.clone()).render(&mut page)?;
+    // The page is rendered section by section, because the SUBCOMMANDS
+    // section that `render` adds points to one page per subcommand, while
+    // this page documents each subcommand in a section of its own.
+    let man = clap_mangen::Man::new(command.clone());
+    man.render_title(&mut page)?;
+    man.render_name_section(&mut page)?;
+    man.render_synopsis_section(&mut page)?;
+    man.render_description_section(&mut page)?;
+    man.render_options_section(&mut page)?;
+    man.render_extra_section(&mut page)?;
     for sub in command.get_subcommands().filter(|sub| sub.get_name() != "help") {
         let name = format!("namedcred {}", sub.get_name());
         writeln!(page, ".SH \"{}\"", name.to_uppercase())?;
         page.extend(subcommand_sections(sub.clone().bin_name(name))?);
     }
-    Ok(page)
+    man.render_version_section(&mut page)?;
+    // Every command's after-help text is a list of examples, which
+    // clap_mangen puts under a heading named EXTRA.
+    let text = String::from_utf8_lossy(&page)
+        .replace(".SH EXTRA\n", ".SH EXAMPLES\n")
+        .replace(".SS EXTRA\n", ".SS EXAMPLES\n");
+    Ok(text.into_bytes())
 }
 
 /// Renders a subcommand's synopsis, description, options and examples,

@@ -6,6 +6,7 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::print_line;
@@ -16,7 +17,8 @@ use crate::secret::Secret;
 pub fn print_token(jwt: &Secret<String>, args: &TokenArgs) -> anyhow::Result<()> {
     if args.decode {
         let decoded = decode(jwt.expose())?;
-        print_line(serde_json::to_string_pretty(&decoded)?.as_bytes())?;
+        let ordered = Decoded { header: &decoded["header"], claims: &decoded["claims"] };
+        print_line(serde_json::to_string_pretty(&ordered)?.as_bytes())?;
         if std::io::stderr().is_terminal() {
             eprint!("{}", human_times(&decoded["claims"], crate::token::now()));
         }
@@ -43,6 +45,14 @@ pub fn decode(token: &str) -> anyhow::Result<Value> {
     let header = segment("header")?;
     let claims = segment("claims")?;
     Ok(json!({ "header": header, "claims": claims }))
+}
+
+/// The output of `--decode`; a struct, so that `header` is printed before
+/// `claims`.
+#[derive(Serialize)]
+struct Decoded<'a> {
+    header: &'a Value,
+    claims: &'a Value,
 }
 
 /// Describes `iat` and `exp` for a person: each as an HTTP date, and how

@@ -84,7 +84,7 @@ fn summary(credential: &Credential) -> String {
         Protocol::JwtExchange(_) => "jwt-exchange",
     };
     let key = &credential.jwt.key;
-    format!("{protocol}, {:?} with a {} key", key.algorithm, key.kind.describe())
+    format!("{protocol}, {:?}, {}", key.algorithm, key.kind.describe())
 }
 
 /// Writes an error and its hint on one line.

@@ -117,12 +117,14 @@ fn request_timeout(flag: Option<Duration>, credential: &Credential) -> Duration 
     flag.or(credential.timeout).unwrap_or(http::DEFAULT_TIMEOUT)
 }
 
-/// Writes one line of data to stdout.
+/// Writes one line of data to stdout. A reader that has closed the pipe,
+/// such as `head`, is not an error, as with `call`.
 fn print_line(data: &[u8]) -> anyhow::Result<()> {
     let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(data)
-        .and_then(|()| stdout.write_all(b"\n"))
-        .and_then(|()| stdout.flush())
-        .context("cannot write to stdout")
+    let written =
+        stdout.write_all(data).and_then(|()| stdout.write_all(b"\n")).and_then(|()| stdout.flush());
+    match written {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.context("cannot write to stdout"),
+    }
 }
