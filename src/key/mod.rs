@@ -116,6 +116,13 @@ impl PrivateKey {
     pub fn der(&self) -> &[u8] {
         self.der.expose()
     }
+
+    /// Returns the SHA-256 digest of the normalised key bytes. Two files
+    /// that hold the same key in different forms give the same value, so
+    /// it identifies the key without revealing it.
+    pub fn fingerprint(&self) -> [u8; 32] {
+        sha256(self.der())
+    }
 }
 
 /// A key ready to sign: the key, the algorithm it signs with, and the
@@ -189,6 +196,20 @@ impl SigningKey {
     pub fn encoding(&self) -> &EncodingKey {
         self.encoding.expose()
     }
+
+    /// Returns the SHA-256 digest of the normalised key that this key was
+    /// built from, the same as [`PrivateKey::fingerprint`].
+    pub fn fingerprint(&self) -> [u8; 32] {
+        sha256(self.der.expose())
+    }
+}
+
+/// Returns the SHA-256 digest of `bytes`.
+fn sha256(bytes: &[u8]) -> [u8; 32] {
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes);
+    let mut output = [0u8; 32];
+    output.copy_from_slice(digest.as_ref());
+    output
 }
 
 /// Joins algorithm names for a message, such as "RS256, PS256".
@@ -524,5 +545,23 @@ mod tests {
         let key = PrivateKey::hmac(b"canary-secret".to_vec());
         let shown = format!("{key:?}");
         assert!(!shown.contains("canary"), "{shown}");
+    }
+
+    #[test]
+    fn fingerprint_same_for_every_form_of_one_key() {
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        let of = |name: &str| load_file(&fixtures.join(name)).unwrap().fingerprint();
+        assert_eq!(of("ec-p256-pkcs8.pem"), of("ec-p256-sec1.pem"));
+        assert_eq!(of("rsa2048-pkcs8.pem"), of("rsa2048-pkcs1.der"));
+        assert_ne!(of("ec-p256-pkcs8.pem"), of("ec-p256-sec1-params.pem"));
+    }
+
+    #[test]
+    fn signing_key_keeps_fingerprint() {
+        let private = PrivateKey::hmac(b"secret".to_vec());
+        let expected = private.fingerprint();
+        let key = SigningKey::new(private, None, None).unwrap();
+        assert_eq!(key.fingerprint(), expected);
+        assert_ne!(expected, PrivateKey::hmac(b"other".to_vec()).fingerprint());
     }
 }
