@@ -51,6 +51,9 @@ pub struct ExchangeSpec {
     /// Extra form fields from `[credentials.<name>.token_params]`, in
     /// configuration order, sent after the grant's own fields.
     pub params: Vec<(String, String)>,
+    /// Seconds an access token is assumed to last when neither the reply's
+    /// `expires_in` nor the token's own `exp` claim says.
+    pub token_lifetime: Option<u64>,
 }
 
 /// The OAuth grant that trades the minted JWT for an access token.

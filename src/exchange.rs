@@ -380,6 +380,7 @@ mod tests {
             scope: Some("read write".to_string()),
             grant: crate::credential::Grant::JwtBearer,
             params: Vec::new(),
+            token_lifetime: None,
         };
         assert_eq!(
             form(&spec, "jwt"),

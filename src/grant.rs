@@ -66,6 +66,7 @@ mod tests {
             scope: scope.map(str::to_string),
             grant,
             params: vec![("client_secret".to_string(), "s".to_string())],
+            token_lifetime: None,
         }
     }
 

@@ -82,6 +82,9 @@ pub struct RawCredential {
     pub scope_in: Option<String>,
     /// Extra form fields sent to the token endpoint.
     pub token_params: Option<BTreeMap<String, String>>,
+    /// Lifetime assumed for an access token whose reply and content give
+    /// none, like `lifetime`; used only by the token cache.
+    pub token_lifetime: Option<Lifetime>,
 }
 
 /// A value written either as one string or as an array of strings.

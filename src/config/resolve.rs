@@ -108,6 +108,15 @@ fn resolve_jwt_protocol(name: &str, raw: &RawCredential) -> Result<Protocol, Err
             "is only used with protocol = \"jwt-exchange\"".to_string(),
         ));
     }
+    if raw.token_lifetime.is_some() {
+        return Err(field_error(
+            name,
+            "token_lifetime",
+            "describes access tokens from a token endpoint, so it only applies to \
+             protocol = \"jwt-exchange\""
+                .to_string(),
+        ));
+    }
     if raw.scope.is_some() {
         return Err(field_error(
             name,
@@ -146,7 +155,14 @@ fn resolve_exchange(
     let scope_in = grant::resolve_scope_in(name, raw)?;
     let scope = grant::form_scope(raw, scope_in);
     let grant = grant::resolve_grant(name, raw)?;
-    let mut spec = ExchangeSpec { token_endpoint, scope, grant, params: Vec::new() };
+    let token_lifetime = match &raw.token_lifetime {
+        None => None,
+        Some(value) => {
+            Some(duration::seconds(value).map_err(|p| field_error(name, "token_lifetime", p))?)
+        }
+    };
+    let mut spec =
+        ExchangeSpec { token_endpoint, scope, grant, params: Vec::new(), token_lifetime };
     let reserved: Vec<&str> = crate::grant::form(&spec, "").iter().map(|(n, _)| *n).collect();
     let params = grant::resolve_params(name, raw, &reserved)?;
     spec.params = params;
@@ -638,6 +654,23 @@ mod tests {
     fn unset_secret_env_named() {
         let body = jwt("").replace(HMAC_ENV, "NAMEDCRED_TEST_UNSET_VARIABLE");
         assert!(message(&body).contains("NAMEDCRED_TEST_UNSET_VARIABLE"));
+    }
+
+    #[test]
+    fn token_lifetime_parsed_for_exchange() {
+        let credential = resolve_text(&exchange("token_lifetime = \"1h\"")).unwrap();
+        let Protocol::JwtExchange(spec) = credential.protocol else { panic!("not exchange") };
+        assert_eq!(spec.token_lifetime, Some(3600));
+        let credential = resolve_text(&exchange("")).unwrap();
+        let Protocol::JwtExchange(spec) = credential.protocol else { panic!("not exchange") };
+        assert_eq!(spec.token_lifetime, None);
+    }
+
+    #[test]
+    fn invalid_token_lifetime_named() {
+        assert!(message(&exchange("token_lifetime = 0")).contains("`token_lifetime`"));
+        assert!(message(&exchange("token_lifetime = \"soon\"")).contains("`token_lifetime`"));
+        assert!(message(&jwt("token_lifetime = \"1h\"")).contains("`token_lifetime`"));
     }
 
     #[test]
