@@ -78,6 +78,14 @@ pub enum Command {
     #[command(after_help = "Examples:\n  namedcred man | man -l -\n  \
         namedcred man > /usr/local/share/man/man1/namedcred.1")]
     Man,
+
+    /// List or remove the cached access tokens of jwt-exchange credentials
+    #[command(subcommand)]
+    #[command(
+        after_help = "Examples:\n  namedcred cache list\n  namedcred cache clear warehouse\n  \
+        namedcred cache clear"
+    )]
+    Cache(CacheCommand),
 }
 
 /// Flags of `call`.
@@ -140,6 +148,11 @@ pub struct CallArgs {
     /// jwt-exchange), secrets redacted, to stdout, and send nothing
     #[arg(long)]
     pub dry_run: bool,
+
+    /// Neither read nor write the token cache: exchange for a new access
+    /// token and keep it only for this call
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 /// Flags of `token`.
@@ -226,6 +239,24 @@ pub struct ExchangeArgs {
     /// stdout, and send nothing
     #[arg(long)]
     pub dry_run: bool,
+}
+
+/// The subcommands of `cache`.
+#[derive(Debug, Subcommand)]
+pub enum CacheCommand {
+    /// Print the credential name, expiry and token endpoint of every cached
+    /// access token; never the tokens
+    List,
+
+    /// Remove the cached access tokens of one credential, or all of them
+    Clear(CacheClearArgs),
+}
+
+/// Flags of `cache clear`.
+#[derive(Debug, Args)]
+pub struct CacheClearArgs {
+    /// Credential name [default: every credential]
+    pub name: Option<String>,
 }
 
 /// Parses a positive number of seconds, fractions allowed.

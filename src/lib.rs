@@ -4,9 +4,11 @@
 //!
 //! The stages run in this order: [`config`] parses the file and resolves a
 //! [`credential::Credential`], [`key`] loads its private key, [`token`]
-//! mints the JWT, [`exchange`] trades it for an access token, and [`http`]
-//! sends the API request and writes the response.
+//! mints the JWT, [`exchange`] trades it for an access token, which
+//! [`cache`] keeps on disk for reuse, and [`http`] sends the API request
+//! and writes the response.
 
+pub mod cache;
 pub mod cli;
 pub mod client;
 pub mod commands;

@@ -10,7 +10,8 @@ use ureq::Agent;
 use ureq::http::{Method, Request, Response};
 use url::Url;
 
-use super::{bearer_token, http_client, load, print_line};
+use super::bearer::TokenSource;
+use super::{http_client, load, print_line};
 use crate::cli::CallArgs;
 use crate::client::HttpClient;
 use crate::credential::{Credential, Protocol};
@@ -64,9 +65,18 @@ pub fn run(config: Option<&Path>, args: CallArgs) -> anyhow::Result<u8> {
     }
     let retry = RetryPolicy { retries: args.retry, all_methods: args.retry_all };
     let client = http_client(args.timeout, &credential, retry)?;
-    let bearer = bearer_token(&client, &credential)?;
+    let tokens = TokenSource::new(&client, &credential, !args.no_cache);
+    let bearer = tokens.token()?;
 
-    let outcome = send_following(&client, &request, &bearer, args.location)?;
+    let mut outcome = send_following(&client, &request, &bearer, args.location)?;
+    if is_rejected_token(&outcome, &tokens) {
+        log::debug!("API returned HTTP 401; exchanging for a new access token and retrying once");
+        // The rejected response is dropped unread: only the retry's
+        // response reaches the output.
+        drop(outcome);
+        let replacement = tokens.replace(&bearer)?;
+        outcome = send_following(&client, &request, &replacement, args.location)?;
+    }
     let status = outcome.response.status();
 
     let Outcome { hop, response, refused } = outcome;
@@ -89,6 +99,12 @@ pub fn run(config: Option<&Path>, args: CallArgs) -> anyhow::Result<u8> {
         );
     }
     Ok(http::status_exit_code(status.as_u16()))
+}
+
+/// Tells whether the API returned 401 to a request that carried an
+/// exchanged access token, which a new exchange may fix.
+fn is_rejected_token(outcome: &Outcome, tokens: &TokenSource<'_>) -> bool {
+    outcome.response.status().as_u16() == 401 && outcome.hop.with_credentials && tokens.exchanges()
 }
 
 /// Checks the flags and builds the request: URL, method, headers, body.

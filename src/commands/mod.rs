@@ -1,6 +1,8 @@
 //! The subcommands: each loads its credential, runs the stages in order and
 //! returns the exit code for a successful run.
 
+mod bearer;
+mod cache;
 mod call;
 mod docs;
 mod inspect;
@@ -16,10 +18,9 @@ use anyhow::Context;
 use crate::cli::{Cli, Command, ExchangeArgs, TokenArgs};
 use crate::client::HttpClient;
 use crate::config::Config;
-use crate::credential::{Credential, Protocol};
+use crate::credential::{Credential, ExchangeSpec, Protocol};
 use crate::error::Error;
 use crate::retry::RetryPolicy;
-use crate::secret::Secret;
 use crate::{exchange, http, token};
 
 /// Runs the command that the flags select and returns its exit code: 0, or
@@ -35,6 +36,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Jwks(args) => jwks::run(config, args),
         Command::Completions(args) => docs::run_completions(args),
         Command::Man => docs::run_man(),
+        Command::Cache(command) => cache::run(command),
     }
 }
 
@@ -81,7 +83,7 @@ fn run_exchange(config: Option<&Path>, args: ExchangeArgs) -> anyhow::Result<u8>
     }
     let retry = RetryPolicy { retries: args.retry, all_methods: false };
     let client = http_client(args.timeout, &credential, retry)?;
-    let reply = exchange::exchange(&client, &credential, spec)?;
+    let reply = exchange_and_store(&client, &credential, spec)?;
     if args.json {
         print_line(reply.json.expose().to_string().as_bytes())?;
     } else {
@@ -90,15 +92,21 @@ fn run_exchange(config: Option<&Path>, args: ExchangeArgs) -> anyhow::Result<u8>
     Ok(0)
 }
 
-/// Returns the bearer token for the API: the minted JWT for protocol jwt,
-/// or the access token from the exchange for protocol jwt-exchange.
-fn bearer_token(client: &HttpClient, credential: &Credential) -> Result<Secret<String>, Error> {
-    match &credential.protocol {
-        Protocol::Jwt => token::mint(&credential.jwt),
-        Protocol::JwtExchange(spec) => {
-            Ok(exchange::exchange(client, credential, spec)?.access_token)
-        }
+/// Runs the exchange under the cache entry's lock, so that no other
+/// process exchanges at the same time, and stores the new token.
+fn exchange_and_store(
+    client: &HttpClient,
+    credential: &Credential,
+    spec: &ExchangeSpec,
+) -> Result<exchange::TokenReply, Error> {
+    let slot = bearer::slot_for(credential, spec);
+    let guard = slot.as_ref().and_then(|slot| slot.lock_or_warn());
+    let reply = exchange::exchange(client, credential, spec)?;
+    if let (Some(slot), Some(_)) = (&slot, &guard) {
+        slot.store(&bearer::entry_of(credential, spec, &reply));
     }
+    drop(guard);
+    Ok(reply)
 }
 
 /// Builds the HTTP client for the credential: its time limit, TLS

@@ -1,0 +1,116 @@
+//! The bearer token that `call` sends: a freshly minted JWT for protocol
+//! jwt, or for protocol jwt-exchange an access token that the token cache
+//! keeps for reuse and that is replaced once when the API rejects it.
+
+use crate::cache::{self, Entry, Reuse, Slot};
+use crate::client::HttpClient;
+use crate::credential::{Credential, ExchangeSpec, Protocol};
+use crate::error::Error;
+use crate::secret::Secret;
+use crate::{exchange, token};
+
+/// Obtains bearer tokens for one credential.
+pub struct TokenSource<'a> {
+    /// The client that reaches the token endpoint.
+    client: &'a HttpClient,
+    /// The credential whose token is sent.
+    credential: &'a Credential,
+    /// The cache entry of the credential's access tokens; `None` for
+    /// protocol jwt, with `--no-cache`, or when no cache folder is known.
+    slot: Option<Slot>,
+}
+
+impl<'a> TokenSource<'a> {
+    /// Creates the source; `use_cache` is false for `--no-cache`.
+    pub fn new(client: &'a HttpClient, credential: &'a Credential, use_cache: bool) -> Self {
+        let slot = match &credential.protocol {
+            Protocol::JwtExchange(spec) if use_cache => slot_for(credential, spec),
+            Protocol::JwtExchange(_) => {
+                log::debug!("--no-cache: the token cache is neither read nor written");
+                None
+            }
+            Protocol::Jwt => None,
+        };
+        TokenSource { client, credential, slot }
+    }
+
+    /// Tells whether the token comes from an exchange, so that a new one
+    /// can replace a token that the API rejected.
+    pub fn exchanges(&self) -> bool {
+        matches!(self.credential.protocol, Protocol::JwtExchange(_))
+    }
+
+    /// Returns the bearer token: a new JWT, a cached access token, or the
+    /// access token of a new exchange.
+    pub fn token(&self) -> Result<Secret<String>, Error> {
+        match &self.credential.protocol {
+            Protocol::Jwt => token::mint(&self.credential.jwt),
+            Protocol::JwtExchange(spec) => self.access_token(spec, Reuse::Fresh),
+        }
+    }
+
+    /// Returns an access token to replace `rejected`: the cached token when
+    /// another process has already replaced it, else a new exchange.
+    pub fn replace(&self, rejected: &Secret<String>) -> Result<Secret<String>, Error> {
+        match &self.credential.protocol {
+            Protocol::Jwt => token::mint(&self.credential.jwt),
+            Protocol::JwtExchange(spec) => self.access_token(spec, Reuse::Except(rejected)),
+        }
+    }
+
+    /// Returns an access token through the cache, or from an exchange when
+    /// there is no cache.
+    fn access_token(&self, spec: &ExchangeSpec, reuse: Reuse<'_>) -> Result<Secret<String>, Error> {
+        let fetch = || fetch_entry(self.client, self.credential, spec);
+        match &self.slot {
+            Some(slot) => slot.obtain(reuse, fetch),
+            None => fetch().map(|entry| entry.access_token),
+        }
+    }
+}
+
+/// Returns the cache entry of the credential's access tokens, or `None`
+/// with a debug line when there is no cache folder.
+pub fn slot_for(credential: &Credential, spec: &ExchangeSpec) -> Option<Slot> {
+    match cache::folder() {
+        Ok(folder) => Some(Slot::new(folder, cache::cache_key(credential, spec))),
+        Err(e) => {
+            log::debug!("not caching the access token: {e}");
+            None
+        }
+    }
+}
+
+/// Runs the exchange and returns the new token as a cache entry.
+pub fn fetch_entry(
+    client: &HttpClient,
+    credential: &Credential,
+    spec: &ExchangeSpec,
+) -> Result<Entry, Error> {
+    exchange::exchange(client, credential, spec).map(|reply| entry_of(credential, spec, &reply))
+}
+
+/// Builds the cache entry of a token endpoint reply received now.
+pub fn entry_of(
+    credential: &Credential,
+    spec: &ExchangeSpec,
+    reply: &exchange::TokenReply,
+) -> Entry {
+    let now = token::now();
+    let token = reply.access_token.expose();
+    let expires_at = cache::expires_at(reply.expires_in, token, spec.token_lifetime, now);
+    if expires_at.is_none() {
+        log::debug!(
+            "the reply has no expires_in, the token is not a JWT with exp, and `{}` sets no \
+             token_lifetime, so the token is reused until the API rejects it",
+            credential.name
+        );
+    }
+    Entry {
+        credential: credential.name.clone(),
+        token_endpoint: spec.token_endpoint.to_string(),
+        obtained_at: now,
+        expires_at,
+        access_token: reply.access_token.clone(),
+    }
+}
