@@ -135,7 +135,7 @@ fn header_text(headers: &ureq::http::HeaderMap, name: &str) -> Option<String> {
 }
 
 /// Adds a hint naming the claims that servers usually reject, for errors
-/// that say the grant or the client was refused: `aud`, `iss`, `sub`, and
+/// whose code rejects the grant or the client: `aud`, `iss`, `sub`, and
 /// how far `iat` and `exp` lie from the server's clock.
 fn with_claims_hint(error: Error, credential: &Credential, clock: &ClockCheck) -> Error {
     let refused = ["invalid_grant", "invalid_client", "unauthorized_client", "access_denied"];

@@ -2,8 +2,8 @@
 //! and `--dry-run` output.
 //!
 //! Both work from allow-lists: a header or form field whose name is not
-//! listed here has its value replaced by `(redacted)`, so a header or
-//! parameter added later cannot leak a secret by default. The
+//! listed here has its value replaced by `(redacted)`, so a new header or
+//! form field stays hidden until someone decides to list it. The
 //! `Authorization` header keeps its scheme (`Bearer (redacted)`).
 
 use std::time::Duration;
@@ -158,8 +158,8 @@ impl RequestView<'_> {
     }
 }
 
-/// Logs a response at debug level: who answered, the status, the time it
-/// took and the allow-listed headers.
+/// Logs a response at debug level: the server that sent it (`what`), the
+/// status, the time it took, and the headers with unlisted values redacted.
 pub fn log_response(what: &str, response: &ureq::http::Response<ureq::Body>, elapsed: Duration) {
     if !log::log_enabled!(log::Level::Debug) {
         return;

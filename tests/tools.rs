@@ -109,9 +109,11 @@ fn check_all_valid_exits_zero() {
     assert_eq!(code, 0, "{stdout}");
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines.len(), 2, "{stdout}");
-    assert!(lines[0].starts_with("ok") && lines[0].contains("ec:"), "{stdout}");
+    assert!(lines[0].starts_with("ok"), "{stdout}");
+    assert!(lines[0].contains("ec:"), "{stdout}");
     assert!(lines[0].contains("ES256"), "{stdout}");
-    assert!(lines[1].starts_with("ok") && lines[1].contains("mac:"), "{stdout}");
+    assert!(lines[1].starts_with("ok"), "{stdout}");
+    assert!(lines[1].contains("mac:"), "{stdout}");
 }
 
 #[test]
@@ -160,7 +162,8 @@ fn check_reports_unknown_field_as_config_error() {
     let setup = Setup::new("[credentials.typo]\nprotocol = \"jwt\"\nisuer = \"me\"\n");
     let (code, _, stderr) = setup.run(&["check"]);
     assert_eq!(code, 8);
-    assert!(stderr.contains("`typo`") && stderr.contains("isuer"), "{stderr}");
+    assert!(stderr.contains("`typo`"), "{stderr}");
+    assert!(stderr.contains("isuer"), "{stderr}");
 }
 
 #[test]
@@ -302,7 +305,8 @@ fn jwks_verifies_tokens_of_every_key_type() {
     assert_eq!(raw["keys"].as_array().unwrap().len(), cases.len(), "HMAC must be skipped");
     for key in raw["keys"].as_array().unwrap() {
         assert_eq!(key["use"], "sig", "{key}");
-        assert!(key["kid"].is_string() && key["alg"].is_string(), "{key}");
+        assert!(key["kid"].is_string(), "{key}");
+        assert!(key["alg"].is_string(), "{key}");
     }
     let jwks: JwkSet = serde_json::from_str(&stdout).unwrap();
 
@@ -341,7 +345,8 @@ fn jwks_of_hmac_credential_is_usage_error() {
     let (code, stdout, stderr) = setup.run(&["jwks", "mac"]);
     assert_eq!(code, 2, "{stderr}");
     assert!(stdout.is_empty());
-    assert!(stderr.contains("`mac`") && stderr.contains("HMAC"), "{stderr}");
+    assert!(stderr.contains("`mac`"), "{stderr}");
+    assert!(stderr.contains("HMAC"), "{stderr}");
     assert!(!stderr.contains(HMAC_SECRET), "{stderr}");
 }
 
@@ -400,7 +405,7 @@ const ACCESS_TOKEN: &str = "canary-access-token-5f3a9c";
 const HEADER_SECRET: &str = "canary-header-secret-77b1";
 
 /// Starts a server with a token endpoint at /token that issues
-/// [`ACCESS_TOKEN`] and an API under /v1 that answers JSON.
+/// [`ACCESS_TOKEN`] and an API under /v1 that returns JSON.
 fn token_and_api_server() -> TestServer {
     TestServer::start(|request| {
         if request.path.starts_with("/token") {

@@ -12,9 +12,11 @@ use crate::cli::{Cli, CompletionsArgs};
 /// Writes the completion script for the chosen shell to stdout.
 pub fn run_completions(args: CompletionsArgs) -> anyhow::Result<u8> {
     let mut command = Cli::command();
-    let mut out = io::stdout().lock();
-    clap_complete::generate(args.shell, &mut command, "namedcred", &mut out);
-    out.flush().context("cannot write to stdout")?;
+    // clap_complete panics when its writer fails, so the script is built
+    // in memory and written here, where a failure is an error.
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut command, "namedcred", &mut script);
+    write_stdout(&script)?;
     Ok(0)
 }
 
@@ -22,9 +24,18 @@ pub fn run_completions(args: CompletionsArgs) -> anyhow::Result<u8> {
 /// section per subcommand with its flags and examples.
 pub fn run_man() -> anyhow::Result<u8> {
     let page = render_man().context("cannot render the manual page")?;
-    let mut out = io::stdout().lock();
-    out.write_all(&page).and_then(|()| out.flush()).context("cannot write to stdout")?;
+    write_stdout(&page)?;
     Ok(0)
+}
+
+/// Writes a document to stdout. A reader that has closed the pipe, such as
+/// `head`, is not an error.
+fn write_stdout(document: &[u8]) -> anyhow::Result<()> {
+    let mut out = io::stdout().lock();
+    match out.write_all(document).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.context("cannot write to stdout"),
+    }
 }
 
 /// Renders the whole manual page as roff.
