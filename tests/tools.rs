@@ -605,3 +605,71 @@ fn rejected_assertion_hint_without_date() {
     // The test server sends no Date header of its own.
     assert!(hint.contains("no Date header"), "{hint}");
 }
+
+#[test]
+fn dry_run_redacts_client_assertion_and_params() {
+    let server = token_and_api_server();
+    let toml = format!(
+        "[credentials.cc]\nprotocol = \"jwt-exchange\"\ngrant = \"client-credentials\"\n\
+         url = \"{0}/v1\"\ntoken_endpoint = \"{0}/token\"\nclient_id = \"reports-app\"\n\
+         scope = \"reports.read\"\nkey_path = \"{1}\"\n\
+         [credentials.cc.token_params]\nclient_secret = \"{HEADER_SECRET}\"\n",
+        server.url(),
+        fixture("ec-p256-pkcs8.pem").display()
+    );
+    let setup = Setup::new(&toml);
+    let (code, stdout, stderr) = setup.run(&["exchange", "cc", "--dry-run"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(server.count(), 0);
+    for expected in [
+        "grant_type=client_credentials",
+        "client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        "client_assertion=(redacted)",
+        "client_id=reports-app",
+        "scope=reports.read",
+        "client_secret=(redacted)",
+    ] {
+        assert!(stdout.contains(expected), "stdout lacks {expected:?}:\n{stdout}");
+    }
+    assert_absent(&stdout, &[HEADER_SECRET.to_string()], "stdout");
+}
+
+#[test]
+fn dry_run_redacts_subject_token() {
+    let server = token_and_api_server();
+    let toml = format!(
+        "[credentials.sts]\nprotocol = \"jwt-exchange\"\ngrant = \"token-exchange\"\n\
+         url = \"{0}/v1\"\ntoken_endpoint = \"{0}/token\"\nissuer = \"frontend\"\n\
+         exchange_audience = \"backend\"\nkey_path = \"{1}\"\n",
+        server.url(),
+        fixture("ec-p256-pkcs8.pem").display()
+    );
+    let setup = Setup::new(&toml);
+    let (code, stdout, stderr) = setup.run(&["exchange", "sts", "--dry-run"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(server.count(), 0);
+    assert!(stdout.contains("subject_token=(redacted)"), "{stdout}");
+    assert!(stdout.contains("subject_token_type=urn:ietf:params:oauth:token-type:jwt"), "{stdout}");
+    assert!(stdout.contains("audience=backend"), "{stdout}");
+}
+
+#[test]
+fn token_decode_on_terminal_adds_times() {
+    // `script` runs the command with a pseudo-terminal as stdout and stderr.
+    let setup = Setup::new(&hmac_credential("mac"));
+    let binary = assert_cmd::cargo::cargo_bin("namedcred");
+    let command =
+        format!("'{}' --config '{}' token mac --decode", binary.display(), setup.config.display());
+    let output = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env("TOOLS_HMAC", HMAC_SECRET)
+        .output()
+        .expect("script (util-linux) must be installed");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{text}");
+    assert!(text.contains("\"claims\""), "{text}");
+    assert!(text.contains("issued:  "), "{text}");
+    assert!(text.contains("expires: "), "{text}");
+    // The exact span depends on the clock, so only its form is checked.
+    assert!(text.contains("(in "), "{text}");
+}
