@@ -101,6 +101,40 @@ pub struct JwtSpec {
     pub extra_claims: serde_json::Map<String, serde_json::Value>,
     /// The key, its algorithm and its `kid`.
     pub key: SigningKey,
+    /// Header parameters besides `alg` and `kid`.
+    pub header: HeaderSpec,
+    /// Seconds that `iat` (and `nbf`) are set back from the current time,
+    /// for servers whose clock runs behind.
+    pub clock_skew: u64,
+    /// Whether every token carries an `nbf` claim equal to `iat`.
+    pub not_before: bool,
+}
+
+/// The JOSE header parameters of a credential besides `alg` and `kid`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HeaderSpec {
+    /// The `typ` parameter; `None` leaves it out.
+    pub typ: Option<String>,
+    /// The `x5t` parameter: the base64url SHA-1 thumbprint of the
+    /// certificate.
+    pub x5t: Option<String>,
+    /// The `x5t#S256` parameter: the base64url SHA-256 thumbprint of the
+    /// certificate.
+    pub x5t_s256: Option<String>,
+    /// Extra parameters from `[credentials.<name>.jwt_headers]`.
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Default for HeaderSpec {
+    /// A header with `typ: "JWT"` and nothing else.
+    fn default() -> Self {
+        HeaderSpec {
+            typ: Some("JWT".to_string()),
+            x5t: None,
+            x5t_s256: None,
+            extra: Default::default(),
+        }
+    }
 }
 
 /// The `aud` claim: a single string is written as a string, because some

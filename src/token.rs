@@ -4,8 +4,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::Header;
 use serde::Serialize;
+use serde_json::{Map, Value};
 
 use crate::credential::{Audience, JwtSpec};
 use crate::error::Error;
@@ -26,9 +26,13 @@ pub struct Claims<'a> {
     /// Audience, when the credential sets one or the protocol implies it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub aud: Option<&'a Audience>,
-    /// Issued-at time.
+    /// Issued-at time: now, less the clock skew.
     pub iat: u64,
-    /// Expiry time: `iat` plus the lifetime.
+    /// Not-before time, equal to `iat`, when the credential sets `not_before`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<u64>,
+    /// Expiry time: now plus the lifetime. The clock skew does not move it,
+    /// so a provider's limit on `exp` is checked against the lifetime.
     pub exp: u64,
     /// Unique token id.
     pub jti: &'a str,
@@ -39,22 +43,38 @@ pub struct Claims<'a> {
 
 /// Builds the claim set for a token issued at `now` with the given `jti`.
 pub fn claims<'a>(spec: &'a JwtSpec, now: u64, jti: &'a str) -> Claims<'a> {
+    let iat = now.saturating_sub(spec.clock_skew);
     Claims {
         iss: &spec.issuer,
         sub: spec.subject.as_deref(),
         aud: spec.audience.as_ref(),
-        iat: now,
+        iat,
+        nbf: spec.not_before.then_some(iat),
         exp: now.saturating_add(spec.lifetime),
         jti,
         extra: &spec.extra_claims,
     }
 }
 
-/// Builds the JOSE header: `alg`, `typ: "JWT"`, and `kid` when set.
-pub fn header(spec: &JwtSpec) -> Header {
-    let mut header = Header::new(spec.key.algorithm);
-    header.typ = Some("JWT".to_string());
-    header.kid = spec.key.key_id.clone();
+/// Builds the JOSE header: `alg`, then `typ`, `kid`, `x5t` and `x5t#S256`
+/// when set, then the extra parameters.
+pub fn header(spec: &JwtSpec) -> Map<String, Value> {
+    let mut header = Map::new();
+    header.insert("alg".to_string(), Value::from(format!("{:?}", spec.key.algorithm)));
+    let optional = [
+        ("typ", &spec.header.typ),
+        ("kid", &spec.key.key_id),
+        ("x5t", &spec.header.x5t),
+        ("x5t#S256", &spec.header.x5t_s256),
+    ];
+    for (name, value) in optional {
+        if let Some(value) = value {
+            header.insert(name.to_string(), Value::from(value.as_str()));
+        }
+    }
+    for (name, value) in &spec.header.extra {
+        header.insert(name.clone(), value.clone());
+    }
     header
 }
 
@@ -65,15 +85,24 @@ pub fn mint(spec: &JwtSpec) -> Result<Secret<String>, Error> {
 
 /// Mints a token with a fixed issue time and `jti`.
 pub fn mint_at(spec: &JwtSpec, now: u64, jti: &str) -> Result<Secret<String>, Error> {
-    let claims = claims(spec, now, jti);
-    let token = jsonwebtoken::encode(&header(spec), &claims, spec.key.encoding()).map_err(|e| {
-        Error::config(format!(
-            "signing with {:?} and the {} key failed: {e}",
-            spec.key.algorithm,
-            spec.key.kind.describe()
-        ))
-    })?;
-    Ok(Secret::new(token))
+    let encode = |value: serde_json::Result<Vec<u8>>| {
+        value
+            .map(|json| URL_SAFE_NO_PAD.encode(json))
+            .map_err(|e| Error::config(format!("the token cannot be written as JSON: {e}")))
+    };
+    let header = encode(serde_json::to_vec(&header(spec)))?;
+    let claims = encode(serde_json::to_vec(&claims(spec, now, jti)))?;
+    let message = format!("{header}.{claims}");
+    let signature =
+        jsonwebtoken::crypto::sign(message.as_bytes(), spec.key.encoding(), spec.key.algorithm)
+            .map_err(|e| {
+                Error::config(format!(
+                    "signing with {:?} and the {} key failed: {e}",
+                    spec.key.algorithm,
+                    spec.key.kind.describe()
+                ))
+            })?;
+    Ok(Secret::new(format!("{message}.{signature}")))
 }
 
 /// Returns the current time in whole seconds since the Unix epoch.
@@ -91,6 +120,7 @@ pub fn new_jti() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::credential::HeaderSpec;
     use crate::key::{PrivateKey, SigningKey};
 
     fn spec(audience: Option<Audience>) -> JwtSpec {
@@ -108,6 +138,9 @@ mod tests {
                 Some("kid-1".to_string()),
             )
             .unwrap(),
+            header: HeaderSpec::default(),
+            clock_skew: 0,
+            not_before: false,
         }
     }
 
@@ -152,6 +185,34 @@ mod tests {
         let claims = decode_segment(parts[1]);
         assert!(claims["iat"].is_u64());
         assert!(claims["exp"].is_u64());
+    }
+
+    #[test]
+    fn clock_skew_backdates_iat_and_nbf_only() {
+        let mut spec = spec(None);
+        spec.clock_skew = 60;
+        spec.not_before = true;
+        let json = serde_json::to_value(claims(&spec, 1_000, "j")).unwrap();
+        assert_eq!(json["iat"], 940);
+        assert_eq!(json["nbf"], 940);
+        assert_eq!(json["exp"], 1_300);
+        spec.not_before = false;
+        let json = serde_json::to_value(claims(&spec, 1_000, "j")).unwrap();
+        assert!(json.get("nbf").is_none());
+    }
+
+    #[test]
+    fn header_parameters_in_token() {
+        let mut spec = spec(None);
+        spec.header.typ = None;
+        spec.header.x5t_s256 = Some("thumb".to_string());
+        spec.header.extra.insert("ctx".to_string(), serde_json::json!({"a": 1}));
+        let token = mint_at(&spec, 0, "j").unwrap();
+        let header = decode_segment(token.expose().split('.').next().unwrap());
+        assert!(header.get("typ").is_none());
+        assert_eq!(header["x5t#S256"], "thumb");
+        assert_eq!(header["ctx"], serde_json::json!({"a": 1}));
+        assert_eq!(header["kid"], "kid-1");
     }
 
     #[test]

@@ -7,6 +7,7 @@
 
 mod duration;
 mod grant;
+mod header;
 mod interpolate;
 mod key_source;
 mod raw;

@@ -64,6 +64,18 @@ pub struct RawCredential {
     /// PEM file of the client certificate's private key; may be left out
     /// when `client_cert` contains the key too.
     pub client_key: Option<String>,
+    /// The `typ` header parameter; `""` leaves it out. Default `"JWT"`.
+    pub typ: Option<String>,
+    /// Extra JOSE header parameters.
+    pub jwt_headers: Option<toml::Table>,
+    /// PEM certificate whose thumbprint goes in the header.
+    pub cert_path: Option<String>,
+    /// `"x5t#S256"` (the default), `"x5t"` or `"both"`.
+    pub cert_thumbprint: Option<String>,
+    /// Seconds, or a duration, that `iat` is set back from now.
+    pub clock_skew: Option<Lifetime>,
+    /// Sends an `nbf` claim equal to `iat`.
+    pub not_before: Option<bool>,
     /// OAuth grant of a `jwt-exchange` credential: `"jwt-bearer"` (the
     /// default), `"client-credentials"` or `"token-exchange"`.
     pub grant: Option<String>,

@@ -10,9 +10,9 @@ use url::{Host, Url};
 
 use super::duration;
 use super::grant::{self, ScopeIn};
-use super::key_source;
 use super::raw::{RawCredential, StringOrList};
-use crate::credential::{Audience, Credential, ExchangeSpec, Grant, JwtSpec, Protocol};
+use super::{header, key_source};
+use crate::credential::{Audience, Credential, ExchangeSpec, Grant, HeaderSpec, JwtSpec, Protocol};
 use crate::error::Error;
 use crate::http::check_header;
 use crate::key::source::{KeyDefaults, LoadedKey};
@@ -29,7 +29,7 @@ const REGISTERED_CLAIMS: [(&str, &str); 7] = [
     ("aud", "set `audience` instead"),
     ("iat", "namedcred sets it to the current time"),
     ("exp", "set `lifetime` instead"),
-    ("nbf", "namedcred does not send it"),
+    ("nbf", "set not_before = true instead"),
     ("jti", "namedcred sets a fresh random value in every token"),
 ];
 
@@ -62,7 +62,10 @@ pub fn resolve(name: &str, raw: &RawCredential, base_dir: &Path) -> Result<Crede
         }
     };
 
-    let jwt = resolve_jwt(name, raw, &protocol, loaded)?;
+    let mut jwt = resolve_jwt(name, raw, &protocol, loaded)?;
+    jwt.header = header::resolve_header(name, raw, base_dir)?;
+    jwt.clock_skew = header::resolve_clock_skew(name, raw)?;
+    jwt.not_before = raw.not_before.unwrap_or(false);
     let headers = resolve_headers(name, raw)?;
     let timeout = match &raw.timeout {
         None => None,
@@ -205,7 +208,17 @@ fn resolve_jwt(
         add_scope_claim(name, raw, &mut extra_claims)?;
     }
     let key = resolve_key(name, raw, loaded)?;
-    Ok(JwtSpec { issuer, subject, audience, lifetime, extra_claims, key })
+    Ok(JwtSpec {
+        issuer,
+        subject,
+        audience,
+        lifetime,
+        extra_claims,
+        key,
+        header: HeaderSpec::default(),
+        clock_skew: 0,
+        not_before: false,
+    })
 }
 
 /// Resolves `iss` and `sub`. With the client-credentials grant both are
@@ -359,7 +372,7 @@ fn resolve_claims(
 }
 
 /// Converts a TOML value to JSON; datetimes become RFC 3339 strings.
-fn toml_to_json(value: &toml::Value) -> Result<serde_json::Value, String> {
+pub(super) fn toml_to_json(value: &toml::Value) -> Result<serde_json::Value, String> {
     use serde_json::Value as Json;
     Ok(match value {
         toml::Value::String(s) => Json::String(s.clone()),
