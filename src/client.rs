@@ -2,9 +2,9 @@
 //! settings, the proxy environment and the retry policy, with one ureq
 //! agent per proxy decision.
 //!
-//! The proxy is chosen per request in [`crate::proxy`], because ureq would
-//! read the environment its own way; each agent is built with an explicit
-//! proxy or none.
+//! The proxy is chosen per request in [`crate::proxy`], because ureq reads
+//! the proxy variables differently from curl. So each agent is built with an
+//! explicit proxy or none.
 
 use std::cell::RefCell;
 use std::time::Duration;
@@ -26,7 +26,7 @@ pub struct HttpClient {
     tls: TlsSettings,
     /// Proxy variables read at start.
     proxies: ProxyEnv,
-    /// How failed requests are retried.
+    /// The retry policy for failed requests.
     pub retry: RetryPolicy,
     /// Agents built so far, by proxy URL (`None` for direct connections).
     agents: RefCell<Vec<(Option<String>, Agent)>>,

@@ -33,7 +33,7 @@ pub fn agent(timeout: Duration) -> Agent {
 }
 
 /// Builds an agent like [`agent`] with the given TLS configuration and
-/// proxy; `None` connects directly whatever the environment says.
+/// proxy; `None` connects directly whatever the environment contains.
 pub fn agent_with(timeout: Duration, tls: TlsConfig, proxy: Option<ureq::Proxy>) -> Agent {
     Agent::config_builder()
         .http_status_as_error(false)
@@ -160,7 +160,7 @@ pub fn transport_error(error: ureq::Error, url: &Url) -> Error {
         ureq::Error::Rustls(e) => tls_error(&e.to_string(), &shown),
         ureq::Error::Tls(e) => tls_error(e, &shown),
         ureq::Error::ConnectProxyFailed(reason) => {
-            Error::network(format!("the proxy refused or failed the tunnel to {shown}: {reason}"))
+            Error::network(format!("the proxy failed to open a tunnel to {shown}: {reason}"))
                 .with_hint(
                     "check the proxy variables (https_proxy, http_proxy, all_proxy, no_proxy)",
                 )

@@ -10,7 +10,7 @@
 use ureq::http::Method;
 use url::{Origin, Url};
 
-/// The most redirects that `-L` follows in one call.
+/// The maximum number of redirects that `-L` follows in one call.
 pub const MAX_REDIRECTS: u32 = 10;
 
 /// One request of a redirect chain.
@@ -18,7 +18,7 @@ pub const MAX_REDIRECTS: u32 = 10;
 pub struct Hop {
     /// The method of this request.
     pub method: Method,
-    /// Where this request goes.
+    /// The target of this request.
     pub url: Url,
     /// Whether the request body, if any, is sent.
     pub keeps_body: bool,
@@ -28,15 +28,15 @@ pub struct Hop {
     downgraded: bool,
 }
 
-/// What to do after a response.
+/// The next step after a response.
 #[derive(Debug)]
 pub enum Step {
     /// The response is final: not a redirect, or one without `Location`.
     Final,
     /// Send this request next.
     Follow(Hop),
-    /// The response is a redirect that the policy does not follow; the
-    /// text says why.
+    /// The response is a redirect that the policy does not follow, for
+    /// the reason in the text.
     Refuse(String),
 }
 
@@ -49,8 +49,8 @@ impl Hop {
 
 /// Decides the step after `current` received `status` with `location`.
 ///
-/// `origin` is the origin of the credential's `url`, `has_body` tells
-/// whether the call has a request body and `followed` counts the
+/// `origin` is the origin of the credential's `url`, `has_body` is true
+/// when the call has a request body and `followed` counts the
 /// redirects followed so far.
 pub fn next(
     origin: &Origin,
@@ -78,7 +78,7 @@ pub fn next(
     let (method, keeps_body) = method_after(status, &current.method, current.keeps_body);
     if keeps_body && has_body && !same_origin {
         return Step::Refuse(format!(
-            "HTTP {status} asks to send the {method} request body again to {}, \
+            "the {method} request body would be sent again to {}, \
              which is not the credential's origin {}",
             shown(&target),
             origin.ascii_serialization()

@@ -52,7 +52,7 @@ struct Outcome {
     hop: Hop,
     /// The response to write out.
     response: Response<ureq::Body>,
-    /// Why a redirect in the response was not followed, if it was not.
+    /// The reason a redirect in the response was not followed, if any.
     refused: Option<String>,
 }
 
