@@ -22,6 +22,12 @@ const SUBJECT: &str = "demo-user";
 type Issued = Arc<Mutex<Vec<String>>>;
 
 fn main() -> ExitCode {
+    let folder = std::env::temp_dir().join(format!("namedcred-demo-{}", std::process::id()));
+    // SAFETY: no other thread runs yet, so none can read the environment
+    // while it changes. The demo's access tokens are cached in its own
+    // folder, which is removed at the end, not in the user's cache.
+    unsafe { std::env::set_var(namedcred::cache::CACHE_DIR_ENV, folder.join("cache")) };
+
     let listener = TcpListener::bind("127.0.0.1:0").expect("cannot bind a loopback port");
     let base = format!("http://{}", listener.local_addr().expect("no local address"));
     let issued: Issued = Arc::default();
@@ -30,7 +36,6 @@ fn main() -> ExitCode {
     let audience = token_endpoint.clone();
     std::thread::spawn(move || serve(listener, &audience, &server_issued));
 
-    let folder = std::env::temp_dir().join(format!("namedcred-demo-{}", std::process::id()));
     std::fs::create_dir_all(&folder).expect("cannot create the demo folder");
     let config = write_config(&folder, &base, &token_endpoint);
     println!("demo configuration: {}", config.display());
