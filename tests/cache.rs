@@ -380,6 +380,20 @@ fn second_401_is_final_exit_4() {
 }
 
 #[test]
+fn uncached_token_also_refreshed_on_401() {
+    let server = Server::start();
+    let setup = Setup::new(&server, "");
+    server.revoke("access-1");
+    let output = setup.call(&["--no-cache", "-d", "a=1"]);
+    assert_eq!(stdout(&output), "{\"ok\":true,\"path\":\"/v1/items\"}");
+    assert_eq!(server.paths(), ["/token", "/v1/items", "/token", "/v1/items"]);
+    assert_eq!(bearers(&server), ["access-1", "access-2"]);
+    let bodies: Vec<String> = server.api_requests().iter().map(|r| r.body_text()).collect();
+    assert_eq!(bodies, ["a=1", "a=1"]);
+    assert!(!setup.cache_folder().exists());
+}
+
+#[test]
 fn jwt_protocol_401_not_retried() {
     let server = Server::start();
     let home = tempfile::tempdir().unwrap();
@@ -418,6 +432,39 @@ fn concurrent_cold_start_exchanges_once() {
     }
     assert_eq!(server.exchanges(), 1);
     assert_eq!(bearers(&server), vec!["access-1"; 16]);
+}
+
+#[test]
+fn killed_lock_holder_blocks_nobody() {
+    let server = Server::start();
+    *server.state.token_delay.lock().unwrap() = Some(Duration::from_secs(30));
+    let setup = Setup::new(&server, "");
+
+    // The first process takes the entry's lock and waits for the slow token
+    // endpoint; it is killed while it still holds the lock.
+    let mut holder = std::process::Command::new(assert_cmd::cargo::cargo_bin("namedcred"))
+        .env_clear()
+        .env("HOME", setup.home.path())
+        .env("XDG_CACHE_HOME", setup.home.path().join(".cache"))
+        .arg("--config")
+        .arg(&setup.config)
+        .args(["call", "ex", "/items"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    while server.exchanges() == 0 {
+        assert!(holder.try_wait().unwrap().is_none(), "the holder exited before it exchanged");
+        thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(files_ending(&setup.cache_folder(), ".lock").len(), 1);
+    holder.kill().unwrap();
+    holder.wait().unwrap();
+
+    *server.state.token_delay.lock().unwrap() = None;
+    setup.call(&[]);
+    assert_eq!(server.exchanges(), 2);
+    assert_eq!(bearers(&server), ["access-2"]);
 }
 
 #[test]
