@@ -144,8 +144,9 @@ pub struct CallArgs {
     /// POST and PATCH
     #[arg(long, requires = "retry")]
     pub retry_all: bool,
-    /// Print the requests that would be sent (the token request first for
-    /// jwt-exchange), secrets redacted, to stdout, and send nothing
+    /// Print the requests that would be sent (for jwt-exchange, the token
+    /// request first unless a cached token would be reused), secrets
+    /// redacted, to stdout, and send nothing
     #[arg(long)]
     pub dry_run: bool,
 

@@ -673,3 +673,24 @@ fn token_decode_on_terminal_adds_times() {
     // The exact span depends on the clock, so only its form is checked.
     assert!(text.contains("(in "), "{text}");
 }
+
+#[test]
+fn dry_run_with_cached_token_skips_token_request() {
+    let server = token_and_api_server();
+    let setup = Setup::new(&exchange_credential("wh", &server));
+    let (code, _, stderr) = setup.run(&["call", "wh", "/items"]);
+    assert_eq!(code, 0, "{stderr}");
+    let sent = server.count();
+
+    let (code, stdout, stderr) = setup.run(&["call", "wh", "/items", "--dry-run"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(server.count(), sent, "a dry run must send no request");
+    assert!(!stdout.contains("/token"), "{stdout}");
+    assert!(stdout.starts_with(&format!("GET {}/v1/items", server.url())), "{stdout}");
+    assert!(stderr.contains("cached access token"), "{stderr}");
+
+    let (code, stdout, _) = setup.run(&["call", "wh", "/items", "--dry-run", "--no-cache"]);
+    assert_eq!(code, 0);
+    assert!(stdout.starts_with(&format!("POST {}/token", server.url())), "{stdout}");
+    assert_eq!(server.count(), sent);
+}

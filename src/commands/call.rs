@@ -61,7 +61,7 @@ pub fn run(config: Option<&Path>, args: CallArgs) -> anyhow::Result<u8> {
     let credential = load(config, &args.name)?;
     let request = prepare(&credential, &args)?;
     if args.dry_run {
-        return dry_run(&credential, &request);
+        return dry_run(&credential, &request, !args.no_cache);
     }
     let retry = RetryPolicy { retries: args.retry, all_methods: args.retry_all };
     let client = http_client(args.timeout, &credential, retry)?;
@@ -391,15 +391,32 @@ fn request_view<'a>(
 }
 
 /// Prints the requests that `call` would send, secrets redacted, and sends
-/// nothing: for jwt-exchange the token request first, then the API request.
-fn dry_run(credential: &Credential, request: &Prepared) -> anyhow::Result<u8> {
+/// nothing: for jwt-exchange the token request first, unless `use_cache`
+/// and a fresh cached token would make it unnecessary, then the API
+/// request.
+fn dry_run(credential: &Credential, request: &Prepared, use_cache: bool) -> anyhow::Result<u8> {
     let mut parts = Vec::new();
     if let Protocol::JwtExchange(spec) = &credential.protocol {
-        parts.push(exchange::describe_request(spec, redact::REDACTED).dry_run_text());
+        if use_cache && has_fresh_token(credential, spec) {
+            eprintln!(
+                "namedcred: a cached access token of `{}` would be reused, so no token request \
+                 would be sent",
+                credential.name
+            );
+        } else {
+            parts.push(exchange::describe_request(spec, redact::REDACTED).dry_run_text());
+        }
     }
     let hop = Hop::first(request.method.clone(), request.url.clone());
     let authorization = format!("Bearer {}", redact::REDACTED);
     parts.push(request_view(request, &hop, &authorization).dry_run_text());
     print_line(parts.join("\n\n").as_bytes())?;
     Ok(0)
+}
+
+/// Tells whether the cache has a token for the credential that `call`
+/// would reuse now. Reading the cache takes no lock and sends nothing.
+fn has_fresh_token(credential: &Credential, spec: &crate::credential::ExchangeSpec) -> bool {
+    let entry = super::bearer::slot_for(credential, spec).and_then(|slot| slot.read(false));
+    entry.is_some_and(|entry| entry.is_fresh(crate::token::now()))
 }
