@@ -180,7 +180,7 @@ impl Setup {
         output
     }
 
-    /// Runs `call ex /v1-relative path` and expects success.
+    /// Runs `call ex /items` with `extra` arguments and expects exit 0.
     fn call(&self, extra: &[&str]) -> std::process::Output {
         let mut args = vec!["call", "ex", "/items"];
         args.extend_from_slice(extra);

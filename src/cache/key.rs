@@ -17,12 +17,10 @@ const DOMAIN: &[u8] = b"namedcred token cache key 1\n";
 /// The digest covers the credential's name and the token endpoint. It
 /// covers every form field of the token request except the assertion,
 /// such as the grant type and scope. It covers the JWT header and claims
-/// without the time and `jti`, the `token_lifetime`, and the SHA-256
-/// fingerprint of the signing key. The key itself never enters the cache.
+/// without the time and `jti`, the `token_lifetime`, the SHA-256
+/// fingerprint of the signing key, and that of the TLS client certificate
+/// when there is one. The key itself never enters the cache.
 pub fn cache_key(credential: &Credential, spec: &ExchangeSpec) -> String {
-    // NOTE: TLS client certificates are not part of the key, so a token
-    // bound to one certificate is reused after `client_cert` changes until
-    // the API rejects it and the 401 refresh replaces it.
     let form: Vec<(&str, &str)> = exchange::form(spec, "").into_iter().collect();
     let material = serde_json::json!({
         "credential": credential.name,
@@ -32,6 +30,7 @@ pub fn cache_key(credential: &Credential, spec: &ExchangeSpec) -> String {
         "claims": token::claims(&credential.jwt, 0, ""),
         "token_lifetime": spec.token_lifetime,
         "key": hex(&credential.jwt.key.fingerprint()),
+        "client_cert": client_cert_fingerprint(credential),
     });
     let text = serde_json::to_vec(&material).expect("JSON values always serialise");
 
@@ -39,6 +38,18 @@ pub fn cache_key(credential: &Credential, spec: &ExchangeSpec) -> String {
     context.update(DOMAIN);
     context.update(&text);
     hex(context.finish().as_ref())
+}
+
+/// Returns the SHA-256 digest of the TLS client certificate chain as hex,
+/// because a token endpoint may bind its tokens to that certificate
+/// (RFC 8705), or `None` without a client certificate.
+fn client_cert_fingerprint(credential: &Credential) -> Option<String> {
+    let chain = credential.tls.client_cert.as_ref()?.certs();
+    let mut context = digest::Context::new(&digest::SHA256);
+    for certificate in chain {
+        context.update(certificate.der());
+    }
+    Some(hex(context.finish().as_ref()))
 }
 
 /// Writes bytes as lowercase hex digits.
@@ -136,6 +147,16 @@ mod tests {
         let base = key_from("api", &text);
         assert_eq!(key_from("api", &text.replace(SECRET_ENV, SAME_SECRET_ENV)), base);
         assert_ne!(key_from("api", &text.replace(SECRET_ENV, OTHER_SECRET_ENV)), base);
+    }
+
+    #[test]
+    fn client_certificate_changes_key() {
+        let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+        let extra = format!(
+            "client_cert = \"{fixtures}/rsa2048-cert.pem\"\n\
+             client_key = \"{fixtures}/rsa2048-pkcs8.pem\""
+        );
+        assert_ne!(key_of("api", &extra), key_of("api", ""));
     }
 
     #[test]
