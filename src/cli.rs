@@ -10,7 +10,8 @@ use clap::{Args, Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(name = "namedcred", version, about, long_about = None)]
 #[command(after_help = "Examples:\n  namedcred call billing /v1/invoices\n  \
-    namedcred token billing\n  namedcred exchange warehouse --json")]
+    namedcred token billing\n  namedcred exchange warehouse --json\n  \
+    namedcred check\n  namedcred -v call billing /v1/invoices --dry-run")]
 pub struct Cli {
     /// Configuration file [default: $NAMEDCRED_CONFIG, else
     /// ~/.config/namedcred/credentials.toml on Linux]
