@@ -365,22 +365,39 @@ fn read_entry(path: &Path, key: &str) -> Result<Entry, ReadError> {
     Entry::from_bytes(&bytes, key).map_err(ReadError::Damaged)
 }
 
-/// Creates the cache folder, and its parents, readable only by the user,
-/// and narrows the permissions of an existing folder to match.
+/// Creates the cache folder, and its parents, readable only by the user.
+/// An existing folder keeps its permissions, but fails [`check_folder`].
 fn create_folder(folder: &Path) -> io::Result<()> {
     let mut builder = fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
     builder.create(folder)?;
+    check_folder(folder).map_err(io::Error::other)
+}
 
+/// Checks that no other user can write to the cache folder, because one
+/// who can could plant entries and have their token sent. A folder that
+/// does not exist yet passes, since namedcred creates it with mode 0700.
+///
+/// NOTE: only the mode is checked, not the owner; a folder of another
+/// user that this one cannot write to fails later, when it is locked.
+pub fn check_folder(folder: &Path) -> Result<(), String> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = fs::metadata(folder)?.permissions().mode();
-        if mode & 0o077 != 0 {
-            fs::set_permissions(folder, fs::Permissions::from_mode(0o700))?;
-            log::debug!("narrowed the cache folder {} from {:o} to 700", folder.display(), mode);
+        let mode = match fs::metadata(folder) {
+            Ok(metadata) => metadata.permissions().mode(),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(format!("cannot read {}: {e}", folder.display())),
+        };
+        if mode & 0o022 != 0 {
+            return Err(format!(
+                "other users can write to the cache folder {} (mode {:o}); \
+                 run chmod 700 on it, or set {CACHE_DIR_ENV} to a private folder",
+                folder.display(),
+                mode & 0o7777
+            ));
         }
     }
     Ok(())
@@ -525,8 +542,6 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         let temp = tempfile::tempdir().unwrap();
         let folder = temp.path().join("cache");
-        fs::create_dir(&folder).unwrap();
-        fs::set_permissions(&folder, fs::Permissions::from_mode(0o755)).unwrap();
         let slot = slot(temp.path());
         let calls = Cell::new(0);
         obtain(&slot, Reuse::Fresh, "one", &calls);
@@ -534,6 +549,40 @@ mod tests {
         assert_eq!(mode(&folder), 0o700);
         assert_eq!(mode(&slot.path()), 0o600);
         assert_eq!(mode(&folder.join(format!("{}.lock", "a".repeat(64)))), 0o600);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn folder_writable_by_others_rejected() {
+        use std::os::unix::fs::PermissionsExt;
+        let temp = tempfile::tempdir().unwrap();
+        let folder = temp.path().join("cache");
+        for mode in [0o777, 0o1777, 0o770] {
+            fs::create_dir_all(&folder).unwrap();
+            fs::set_permissions(&folder, fs::Permissions::from_mode(mode)).unwrap();
+            let reason = check_folder(&folder).unwrap_err();
+            assert!(reason.contains("other users can write"), "{mode:o}: {reason}");
+
+            let calls = Cell::new(0);
+            obtain(&slot(temp.path()), Reuse::Fresh, "one", &calls);
+            obtain(&slot(temp.path()), Reuse::Fresh, "two", &calls);
+            assert_eq!(calls.get(), 2, "{mode:o}");
+            assert_eq!(fs::read_dir(&folder).unwrap().count(), 0, "{mode:o}");
+            let kept = fs::metadata(&folder).unwrap().permissions().mode() & 0o7777;
+            assert_eq!(kept, mode, "an existing folder keeps its mode");
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn folder_readable_by_others_used() {
+        use std::os::unix::fs::PermissionsExt;
+        let temp = tempfile::tempdir().unwrap();
+        let folder = temp.path().join("cache");
+        fs::create_dir(&folder).unwrap();
+        fs::set_permissions(&folder, fs::Permissions::from_mode(0o755)).unwrap();
+        assert!(check_folder(&folder).is_ok());
+        assert!(check_folder(&temp.path().join("missing")).is_ok());
     }
 
     #[test]

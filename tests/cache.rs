@@ -542,8 +542,35 @@ fn unusable_cache_folder_only_warns() {
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", stderr(&output));
-    assert!(stderr(&output).contains("exchanging without the cache"), "{}", stderr(&output));
+    let message = stderr(&output);
+    assert!(message.contains("warning: not using the token cache"), "{message}");
+    assert!(message.contains("not-a-folder"), "{message}");
     assert_eq!(bearers(&server), ["access-1"]);
+}
+
+#[cfg(unix)]
+#[test]
+fn shared_cache_folder_not_used() {
+    use std::os::unix::fs::PermissionsExt;
+    let server = Server::start();
+    let setup = Setup::new(&server, "");
+    let folder = setup.home.path().join("shared");
+    std::fs::create_dir(&folder).unwrap();
+    std::fs::set_permissions(&folder, std::fs::Permissions::from_mode(0o777)).unwrap();
+    for _ in 0..2 {
+        let output = setup
+            .cmd()
+            .env("NAMEDCRED_CACHE_DIR", &folder)
+            .args(["call", "ex", "/items"])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", stderr(&output));
+        let message = stderr(&output);
+        assert!(message.contains("other users can write to the cache folder"), "{message}");
+        assert!(message.contains("chmod 700"), "{message}");
+    }
+    assert_eq!(server.exchanges(), 2);
+    assert_eq!(std::fs::read_dir(&folder).unwrap().count(), 0);
 }
 
 #[test]

@@ -70,15 +70,20 @@ impl<'a> TokenSource<'a> {
 }
 
 /// Returns the cache entry of the credential's access tokens, or `None`
-/// with a debug line when there is no cache folder.
+/// when there is no cache folder or other users can write to it.
 pub fn slot_for(credential: &Credential, spec: &ExchangeSpec) -> Option<Slot> {
-    match cache::folder() {
-        Ok(folder) => Some(Slot::new(folder, cache::cache_key(credential, spec))),
+    let folder = match cache::folder() {
+        Ok(folder) => folder,
         Err(e) => {
             log::debug!("not caching the access token: {e}");
-            None
+            return None;
         }
+    };
+    if let Err(reason) = cache::check_folder(&folder) {
+        log::warn!("not using the token cache: {reason}");
+        return None;
     }
+    Some(Slot::new(folder, cache::cache_key(credential, spec)))
 }
 
 /// Runs the exchange and returns the new token as a cache entry.
