@@ -1,16 +1,17 @@
 //! The on-disk cache of access tokens from jwt-exchange credentials.
 //!
-//! Each entry is a JSON file named after its [cache key](key::cache_key)
-//! in a folder that only the user can open (0700, files 0600 on Unix).
+//! Each entry is a JSON file named after its [cache key](key::cache_key).
+//! On Unix the folder is created with mode 0700 and the files with 0600,
+//! and a folder that other users can write to is not used.
 //! Entries are replaced atomically: a temporary file in the same folder is
 //! renamed over the old one, so a reader sees a whole entry or none. A
 //! damaged entry is reported as a warning and replaced, never an error.
 //!
 //! Exchanges are single flight across processes: each entry has a lock
-//! file, and a process takes an exclusive advisory lock on it (`flock` on
-//! Unix), reads the entry again, and only then exchanges and writes. The
-//! operating system drops the lock when a process exits, so a crashed
-//! process never blocks the others.
+//! file. A process takes an exclusive advisory lock on it (std's
+//! `File::lock`, which is `flock` on Linux), reads the entry again, and
+//! only then exchanges and writes. The operating system drops the lock
+//! when a process exits, so a crashed process never blocks the others.
 
 mod entry;
 mod key;

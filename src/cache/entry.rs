@@ -49,7 +49,7 @@ struct Stored {
 
 impl Entry {
     /// Returns the reuse margin in seconds: a tenth of the lifetime, at
-    /// most [`MAX_MARGIN`]. An entry without an expiry has none.
+    /// most `MAX_MARGIN` seconds. An entry without an expiry has none.
     pub fn margin(&self) -> u64 {
         let Some(expires_at) = self.expires_at else { return 0 };
         (expires_at.saturating_sub(self.obtained_at) / 10).min(MAX_MARGIN)
