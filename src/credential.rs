@@ -69,6 +69,9 @@ pub enum Grant {
     },
     /// RFC 8693: the JWT is the subject token of a token exchange.
     TokenExchange(Box<TokenExchange>),
+    /// GitHub's installation access token request: the JWT is the bearer
+    /// token of a POST to the token endpoint, which has no form body.
+    GithubInstallation,
 }
 
 /// The RFC 8693 parameters of a token exchange besides the subject token.

@@ -7,13 +7,13 @@ use ureq::Agent;
 use url::Url;
 
 use crate::client::HttpClient;
-use crate::credential::{Audience, Credential, ExchangeSpec};
+use crate::credential::{Audience, Credential, ExchangeSpec, Grant};
 use crate::error::Error;
 use crate::redact::{self, BodyView, RequestView};
 use crate::retry::Sent;
 use crate::secret::Secret;
 use crate::skew::ClockCheck;
-use crate::{http, token};
+use crate::{github, http, token};
 
 pub use crate::grant::GRANT_JWT_BEARER;
 
@@ -88,15 +88,24 @@ pub fn exchange(
             other => http::transport_error(other, endpoint),
         },
     )?;
-    let reply = parse_reply(status, content_type.as_deref(), &body, &[last_assertion.expose()]);
+    let secrets = [last_assertion.expose().as_str()];
+    let reply = match spec.grant {
+        Grant::GithubInstallation => {
+            github::parse_reply(status, content_type.as_deref(), &body, &secrets, token::now())
+        }
+        _ => parse_reply(status, content_type.as_deref(), &body, &secrets),
+    };
     reply.map_err(|e| {
         let clock = ClockCheck::new(&last_assertion, server_date.as_deref());
         with_claims_hint(e, credential, &clock)
     })
 }
 
-/// Sends one jwt-bearer grant request.
+/// Sends one token request of the credential's grant.
 fn post_assertion(agent: &Agent, spec: &ExchangeSpec, assertion: &Secret<String>) -> Sent {
+    if spec.grant == Grant::GithubInstallation {
+        return github::post(agent, spec, assertion);
+    }
     let endpoint = &spec.token_endpoint;
     describe_request(spec, assertion.expose()).log();
     let fields = form(spec, assertion.expose());
@@ -106,6 +115,9 @@ fn post_assertion(agent: &Agent, spec: &ExchangeSpec, assertion: &Secret<String>
 /// Describes the token request for `-v` and `--dry-run`; the view redacts
 /// the assertion and every other unlisted field.
 pub fn describe_request<'a>(spec: &'a ExchangeSpec, assertion: &'a str) -> RequestView<'a> {
+    if spec.grant == Grant::GithubInstallation {
+        return github::describe_request(spec);
+    }
     RequestView {
         method: "POST",
         url: spec.token_endpoint.as_str(),

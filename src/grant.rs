@@ -17,7 +17,8 @@ pub const CLIENT_ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-
 pub const TOKEN_TYPE_JWT: &str = "urn:ietf:params:oauth:token-type:jwt";
 
 /// Builds the form fields of the token request: the grant's own fields,
-/// then `scope` when it is sent in the form, then `[token_params]`.
+/// then `scope` when it is sent in the form, then `[token_params]`. The
+/// GitHub installation grant sends no form, so its list is empty.
 pub fn form<'a>(spec: &'a ExchangeSpec, assertion: &'a str) -> Vec<(&'a str, &'a str)> {
     let mut fields = match &spec.grant {
         Grant::JwtBearer => vec![("grant_type", GRANT_JWT_BEARER), ("assertion", assertion)],
@@ -28,6 +29,7 @@ pub fn form<'a>(spec: &'a ExchangeSpec, assertion: &'a str) -> Vec<(&'a str, &'a
             ("client_id", client_id.as_str()),
         ],
         Grant::TokenExchange(exchange) => token_exchange_fields(exchange, assertion),
+        Grant::GithubInstallation => return Vec::new(),
     };
     if let Some(scope) = spec.scope.as_deref() {
         fields.push(("scope", scope));

@@ -16,6 +16,7 @@ pub mod config;
 pub mod credential;
 pub mod error;
 pub mod exchange;
+pub mod github;
 pub mod grant;
 pub mod http;
 pub mod key;

@@ -65,6 +65,7 @@ pub fn resolve_grant(name: &str, raw: &RawCredential) -> Result<Grant, Error> {
             })?;
             Grant::ClientCredentials { client_id }
         }
+        "github-installation" => Grant::GithubInstallation,
         "token-exchange" => Grant::TokenExchange(Box::new(TokenExchange {
             subject_token_type: raw
                 .subject_token_type
@@ -79,8 +80,8 @@ pub fn resolve_grant(name: &str, raw: &RawCredential) -> Result<Grant, Error> {
                 name,
                 "grant",
                 format!(
-                    "\"{other}\" is not a grant; use \"jwt-bearer\", \"client-credentials\" \
-                     or \"token-exchange\""
+                    "\"{other}\" is not a grant; use \"jwt-bearer\", \"client-credentials\", \
+                     \"token-exchange\" or \"github-installation\""
                 ),
             ));
         }

@@ -10,6 +10,7 @@ mod grant;
 mod header;
 mod interpolate;
 mod key_source;
+mod preset;
 mod raw;
 mod resolve;
 

@@ -76,6 +76,15 @@ pub struct RawCredential {
     pub clock_skew: Option<Lifetime>,
     /// Sends an `nbf` claim equal to `iat`.
     pub not_before: Option<bool>,
+    /// Provider preset: `"github-app"`, `"google-service-account"`,
+    /// `"apple-app-store-connect"`, `"snowflake"` or `"salesforce"`.
+    pub preset: Option<String>,
+    /// GitHub App installation whose access token the credential obtains.
+    pub installation_id: Option<u64>,
+    /// Snowflake account identifier.
+    pub account: Option<String>,
+    /// Snowflake user name.
+    pub user: Option<String>,
     /// OAuth grant of a `jwt-exchange` credential: `"jwt-bearer"` (the
     /// default), `"client-credentials"` or `"token-exchange"`.
     pub grant: Option<String>,

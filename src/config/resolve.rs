@@ -11,7 +11,7 @@ use url::{Host, Url};
 use super::duration;
 use super::grant::{self, ScopeIn};
 use super::raw::{RawCredential, StringOrList};
-use super::{header, key_source};
+use super::{header, key_source, preset};
 use crate::credential::{Audience, Credential, ExchangeSpec, Grant, HeaderSpec, JwtSpec, Protocol};
 use crate::error::Error;
 use crate::http::check_header;
@@ -36,6 +36,17 @@ const REGISTERED_CLAIMS: [(&str, &str); 7] = [
 /// Validates `raw` as the credential `name`. Relative paths resolve against
 /// `base_dir`, the folder of the configuration file.
 pub fn resolve(name: &str, raw: &RawCredential, base_dir: &Path) -> Result<Credential, Error> {
+    let preset = preset::parse(name, raw)?;
+    preset::reject_misplaced(name, preset, raw)?;
+    let with_preset = match preset {
+        None => None,
+        Some(preset) => {
+            let mut filled = raw.clone();
+            preset::apply_defaults(name, preset, &mut filled)?;
+            Some(filled)
+        }
+    };
+    let raw = with_preset.as_ref().unwrap_or(raw);
     // The key is loaded first because a key file may supply defaults for
     // other fields, but its error is raised at the key step, so that a
     // missing `protocol` or `url` is still reported first.
@@ -74,7 +85,12 @@ pub fn resolve(name: &str, raw: &RawCredential, base_dir: &Path) -> Result<Crede
         }
     };
     let tls = resolve_tls(name, raw, base_dir)?;
-    Ok(Credential { name: name.to_string(), url, protocol, jwt, headers, timeout, tls })
+    let mut credential =
+        Credential { name: name.to_string(), url, protocol, jwt, headers, timeout, tls };
+    if let Some(preset) = preset {
+        preset::finish(name, preset, &mut credential)?;
+    }
+    Ok(credential)
 }
 
 /// Loads `ca_file`, `client_cert` and `client_key`.
@@ -293,8 +309,13 @@ fn apply_key_defaults(raw: &RawCredential, defaults: &KeyDefaults) -> RawCredent
     fill(&mut raw.issuer, &defaults.issuer);
     fill(&mut raw.key_id, &defaults.key_id);
     fill(&mut raw.algorithm, &defaults.algorithm);
-    if raw.protocol.as_deref() == Some("jwt-exchange") {
+    // A self-signed Google JWT has sub = iss, so the preset takes the
+    // subject default with protocol jwt too.
+    let google = raw.preset.as_deref() == Some("google-service-account");
+    if google || raw.protocol.as_deref() == Some("jwt-exchange") {
         fill(&mut raw.subject, &defaults.subject);
+    }
+    if raw.protocol.as_deref() == Some("jwt-exchange") {
         fill(&mut raw.token_endpoint, &defaults.token_endpoint);
     }
     raw
