@@ -16,6 +16,9 @@ pub struct Credential {
     pub name: String,
     /// API base URL that `call` paths are joined to.
     pub url: Url,
+    /// Whether `call` takes the API base URL from the `instance_url` of the
+    /// token reply instead of `url`, which is then only a placeholder.
+    pub url_from_token_reply: bool,
     /// How the bearer token for the API is obtained.
     pub protocol: Protocol,
     /// What every minted JWT contains and how it is signed.
@@ -46,7 +49,7 @@ pub struct ExchangeSpec {
     /// Space-separated OAuth scope, sent in the form when set. It is unset
     /// when `scope_in = "claim"` puts the scope in the assertion instead.
     pub scope: Option<String>,
-    /// Which grant the request uses.
+    /// The grant of the token request.
     pub grant: Grant,
     /// Extra form fields from `[credentials.<name>.token_params]`, in
     /// configuration order, sent after the grant's own fields.
@@ -129,7 +132,7 @@ pub struct HeaderSpec {
 }
 
 impl Default for HeaderSpec {
-    /// A header with `typ: "JWT"` and nothing else.
+    /// Returns a header with `typ: "JWT"` and nothing else.
     fn default() -> Self {
         HeaderSpec {
             typ: Some("JWT".to_string()),

@@ -238,9 +238,9 @@ fn read_token(
         Some(serde_json::Value::String(kind)) if kind.eq_ignore_ascii_case("bearer") => {}
         // RFC 8693 section 2.2.1 sets token_type to N_A when the issued
         // token is not an access token, such as a JWT requested with
-        // requested_token_type. The credential asked for that token, so it
-        // is used as the bearer token; without issued_token_type the reply
-        // is not an RFC 8693 reply and N_A stays an error.
+        // requested_token_type. The credential requested that token, so it
+        // is used as the bearer token. A reply without issued_token_type is
+        // not an RFC 8693 reply, so N_A stays an error there.
         Some(serde_json::Value::String(kind))
             if kind == "N_A" && object.get("issued_token_type").is_some_and(|t| t.is_string()) =>
         {

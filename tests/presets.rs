@@ -488,3 +488,51 @@ fn unknown_preset_and_misplaced_fields_exit_8() {
         assert!(stderr.contains(expected), "{expected}: {stderr}");
     }
 }
+
+#[test]
+fn salesforce_call_uses_instance_url_without_url() {
+    let server = TestServer::start(|request| {
+        if request.path == "/services/oauth2/token" {
+            let instance = request.header("host").map(|h| format!("http://{h}")).unwrap();
+            Reply::json(
+                200,
+                json!({"access_token": "00D!instance", "token_type": "Bearer",
+                       "instance_url": instance}),
+            )
+        } else {
+            Reply::json(200, json!({"DailyApiRequests": {"Max": 15000}}))
+        }
+    });
+    let toml = format!(
+        "[credentials.sf]\npreset = \"salesforce\"\ntoken_endpoint = \"{}/services/oauth2/token\"\n\
+         issuer = \"3MVG9consumerkey\"\nsubject = \"integration@acme.com\"\n{}\n",
+        server.url(),
+        key_line("rsa2048-pkcs8.pem")
+    );
+    let setup = Setup::new(&toml);
+    let body = setup.stdout(&["call", "sf", "/services/data/v60.0/limits"]);
+    assert_eq!(body, "{\"DailyApiRequests\":{\"Max\":15000}}");
+
+    let api = server.requests_to("/services/data/v60.0/limits");
+    assert_eq!(api.len(), 1);
+    assert_eq!(api[0].bearer(), Some("00D!instance"));
+}
+
+#[test]
+fn salesforce_without_url_or_instance_url_exit_7() {
+    let server = TestServer::start(|_| {
+        Reply::json(200, json!({"access_token": "00D!x", "token_type": "Bearer"}))
+    });
+    let toml = format!(
+        "[credentials.sf]\npreset = \"salesforce\"\ntoken_endpoint = \"{}/services/oauth2/token\"\n\
+         issuer = \"k\"\nsubject = \"u@acme.com\"\n{}\n",
+        server.url(),
+        key_line("rsa2048-pkcs8.pem")
+    );
+    let setup = Setup::new(&toml);
+    let output = setup.run(&["call", "sf", "/services/data"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(7), "{stderr}");
+    assert!(stderr.contains("instance_url"), "{stderr}");
+    assert_eq!(server.count(), 1, "only the token endpoint was called");
+}

@@ -2,6 +2,8 @@
 //! jwt, or for protocol jwt-exchange an access token that the token cache
 //! keeps for reuse and that is replaced once when the API rejects it.
 
+use std::cell::RefCell;
+
 use crate::cache::{self, Entry, Reuse, Slot};
 use crate::client::HttpClient;
 use crate::credential::{Credential, ExchangeSpec, Protocol};
@@ -18,12 +20,21 @@ pub struct TokenSource<'a> {
     /// The cache entry of the credential's access tokens; `None` for
     /// protocol jwt, with `--no-cache`, or when no cache folder is known.
     slot: Option<Slot>,
+    /// The `instance_url` of the last token reply, for a credential whose
+    /// API URL comes from the token reply.
+    instance_url: RefCell<Option<String>>,
 }
 
 impl<'a> TokenSource<'a> {
     /// Creates the source; `use_cache` is false for `--no-cache`.
     pub fn new(client: &'a HttpClient, credential: &'a Credential, use_cache: bool) -> Self {
         let slot = match &credential.protocol {
+            Protocol::JwtExchange(_) if credential.url_from_token_reply => {
+                log::debug!(
+                    "not caching the access token: the API URL comes from each token reply"
+                );
+                None
+            }
             Protocol::JwtExchange(spec) if use_cache => slot_for(credential, spec),
             Protocol::JwtExchange(_) => {
                 log::debug!("--no-cache: the token cache is neither read nor written");
@@ -31,7 +42,12 @@ impl<'a> TokenSource<'a> {
             }
             Protocol::Jwt => None,
         };
-        TokenSource { client, credential, slot }
+        TokenSource { client, credential, slot, instance_url: RefCell::new(None) }
+    }
+
+    /// Returns the `instance_url` of the last token reply, when it had one.
+    pub fn instance_url(&self) -> Option<String> {
+        self.instance_url.borrow().clone()
     }
 
     /// Tells whether the token comes from an exchange, so that a new one
@@ -61,6 +77,12 @@ impl<'a> TokenSource<'a> {
     /// Returns an access token through the cache, or from an exchange when
     /// there is no cache.
     fn access_token(&self, spec: &ExchangeSpec, reuse: Reuse<'_>) -> Result<Secret<String>, Error> {
+        if self.credential.url_from_token_reply {
+            let reply = exchange::exchange(self.client, self.credential, spec)?;
+            let url = reply.json.expose().get("instance_url").and_then(|u| u.as_str());
+            *self.instance_url.borrow_mut() = url.map(str::to_string);
+            return Ok(reply.access_token);
+        }
         let fetch = || fetch_entry(self.client, self.credential, spec);
         match &self.slot {
             Some(slot) => slot.obtain(reuse, fetch),

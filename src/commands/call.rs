@@ -59,7 +59,7 @@ struct Outcome {
 /// Runs `call` and returns 0, or 3, 4 or 5 for a final 3xx, 4xx or 5xx.
 pub fn run(config: Option<&Path>, args: CallArgs) -> anyhow::Result<u8> {
     let credential = load(config, &args.name)?;
-    let request = prepare(&credential, &args)?;
+    let mut request = prepare(&credential, &args)?;
     if args.dry_run {
         return dry_run(&credential, &request, !args.no_cache);
     }
@@ -67,6 +67,9 @@ pub fn run(config: Option<&Path>, args: CallArgs) -> anyhow::Result<u8> {
     let client = http_client(args.timeout, &credential, retry)?;
     let tokens = TokenSource::new(&client, &credential, !args.no_cache);
     let bearer = tokens.token()?;
+    if credential.url_from_token_reply {
+        request.url = instance_request_url(tokens.instance_url(), &args.path)?;
+    }
 
     let mut outcome = send_following(&client, &request, &bearer, args.location)?;
     if is_rejected_token(&outcome, &tokens) {
@@ -99,6 +102,31 @@ pub fn run(config: Option<&Path>, args: CallArgs) -> anyhow::Result<u8> {
         );
     }
     Ok(http::status_exit_code(status.as_u16()))
+}
+
+/// Joins the path to the `instance_url` of the token reply, which must be
+/// https (or http to a loopback host, for tests and local servers).
+fn instance_request_url(instance_url: Option<String>, path: &str) -> Result<Url, Error> {
+    let Some(text) = instance_url else {
+        return Err(Error::exchange(
+            "the token reply has no `instance_url`, and the credential sets no `url`",
+        )
+        .with_hint(
+            "set `url` to the Salesforce instance, such as https://acme.my.salesforce.com",
+        ));
+    };
+    let base = Url::parse(&text).map_err(|e| {
+        Error::exchange(format!("the token reply's instance_url is not a URL ({e})"))
+    })?;
+    let loopback = matches!(base.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+    if base.scheme() != "https" && !(base.scheme() == "http" && loopback) {
+        return Err(Error::exchange(format!(
+            "the token reply's instance_url {} does not use https",
+            http::origin_and_path(&base)
+        )));
+    }
+    log::debug!("API base URL from the token reply: {}", http::origin_and_path(&base));
+    http::join_url(&base, path).map_err(Error::usage)
 }
 
 /// Tells whether the API returned 401 to a request that carried an

@@ -112,6 +112,13 @@ pub fn reject_misplaced(
     Ok(())
 }
 
+/// Tells whether `call` takes the API URL from the token reply: a
+/// Salesforce credential without `url` uses the `instance_url` that
+/// Salesforce returns with the access token.
+pub fn takes_url_from_token_reply(preset: Option<Preset>, raw: &RawCredential) -> bool {
+    preset == Some(Preset::Salesforce) && raw.url.is_none()
+}
+
 /// Fills the preset's defaults into the fields the credential leaves
 /// unset, and rejects fields the preset sets itself.
 pub fn apply_defaults(name: &str, preset: Preset, raw: &mut RawCredential) -> Result<(), Error> {
@@ -144,6 +151,9 @@ pub fn apply_defaults(name: &str, preset: Preset, raw: &mut RawCredential) -> Re
                 fill(&mut raw.token_endpoint, &endpoint);
             }
             raw.lifetime.get_or_insert(Lifetime::Seconds(SALESFORCE_DEFAULT_LIFETIME));
+            // Without `url`, `call` uses the reply's instance_url; the
+            // placeholder only satisfies the URL checks of other commands.
+            fill(&mut raw.url, SALESFORCE_AUDIENCE);
             Ok(())
         }
     }

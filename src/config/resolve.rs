@@ -38,6 +38,7 @@ const REGISTERED_CLAIMS: [(&str, &str); 7] = [
 pub fn resolve(name: &str, raw: &RawCredential, base_dir: &Path) -> Result<Credential, Error> {
     let preset = preset::parse(name, raw)?;
     preset::reject_misplaced(name, preset, raw)?;
+    let url_from_token_reply = preset::takes_url_from_token_reply(preset, raw);
     let with_preset = match preset {
         None => None,
         Some(preset) => {
@@ -85,8 +86,16 @@ pub fn resolve(name: &str, raw: &RawCredential, base_dir: &Path) -> Result<Crede
         }
     };
     let tls = resolve_tls(name, raw, base_dir)?;
-    let mut credential =
-        Credential { name: name.to_string(), url, protocol, jwt, headers, timeout, tls };
+    let mut credential = Credential {
+        name: name.to_string(),
+        url,
+        url_from_token_reply,
+        protocol,
+        jwt,
+        headers,
+        timeout,
+        tls,
+    };
     if let Some(preset) = preset {
         preset::finish(name, preset, &mut credential)?;
     }
