@@ -435,6 +435,14 @@ fn dry_run(credential: &Credential, request: &Prepared, use_cache: bool) -> anyh
             parts.push(exchange::describe_request(spec, redact::REDACTED).dry_run_text());
         }
     }
+    if credential.url_from_token_reply {
+        eprintln!(
+            "namedcred: `{}` sets no url, so the request would go to the instance_url of the \
+             token reply; {} below is a placeholder",
+            credential.name,
+            http::origin_and_path(&credential.url)
+        );
+    }
     let hop = Hop::first(request.method.clone(), request.url.clone());
     let authorization = format!("Bearer {}", redact::REDACTED);
     parts.push(request_view(request, &hop, &authorization).dry_run_text());
