@@ -448,3 +448,20 @@ fn key_source_conflicts_exit_8() {
         assert!(stderr.contains(expected), "{expected}: {stderr}");
     }
 }
+
+#[test]
+fn jwk_oct_is_an_hmac_secret_with_its_alg() {
+    let secret = b"jwk-oct-secret-for-tests-0123456789abcdef";
+    let jwk =
+        json!({"kty": "oct", "k": URL_SAFE_NO_PAD.encode(secret), "alg": "HS384", "kid": "h1"});
+    let setup = Setup::new(&credential("api", "key_env = \"TEST_JWK\""));
+    let token = setup.token("api", &[("TEST_JWK", &jwk.to_string())]);
+    let mut validation = Validation::new(Algorithm::HS384);
+    validation.set_audience(&["aud"]);
+    jsonwebtoken::decode::<Value>(&token, &DecodingKey::from_secret(secret).unwrap(), &validation)
+        .unwrap_or_else(|e| panic!("HS384 token did not verify: {e}"));
+    let header = token.split('.').next().unwrap();
+    let header: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).unwrap()).unwrap();
+    assert_eq!(header["alg"], "HS384");
+    assert_eq!(header["kid"], "h1");
+}
