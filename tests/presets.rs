@@ -183,6 +183,8 @@ fn github_limits_exit_8() {
         (format!("{base}lifetime = \"11m\"\n"), "600"),
         (base.replace("rsa2048-pkcs8.pem", "ec-p256-pkcs8.pem"), "RS256"),
         (format!("{base}protocol = \"jwt-exchange\"\n"), "`installation_id`"),
+        (format!("{base}protocol = \"jwt\"\ninstallation_id = 7\n"), "`installation_id`"),
+        (format!("{base}installation_id = 7\ngrant = \"jwt-bearer\"\n"), "`grant`"),
     ];
     for (toml, expected) in cases {
         let (code, stderr) = failure(&toml);

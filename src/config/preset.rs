@@ -176,9 +176,28 @@ fn github_defaults(name: &str, raw: &mut RawCredential) -> Result<(), Error> {
     raw.clock_skew.get_or_insert(Lifetime::Seconds(GITHUB_BACKDATE));
     raw.lifetime.get_or_insert(Lifetime::Seconds(GITHUB_DEFAULT_LIFETIME));
     if raw.protocol.as_deref() != Some("jwt-exchange") {
+        if raw.installation_id.is_some() {
+            return Err(field_error(
+                name,
+                "installation_id",
+                "is only used with protocol = \"jwt-exchange\"; leave protocol unset to get \
+                 installation tokens"
+                    .to_string(),
+            ));
+        }
         return Ok(());
     }
     fill(&mut raw.grant, "github-installation");
+    if let Some(grant) = raw.grant.as_deref().filter(|g| *g != "github-installation") {
+        return Err(field_error(
+            name,
+            "grant",
+            format!(
+                "is \"{grant}\", but GitHub issues installation tokens only through \
+                     grant = \"github-installation\""
+            ),
+        ));
+    }
     let Some(id) = raw.installation_id else {
         return Err(Error::config(format!("credential `{name}` is missing `installation_id`"))
             .with_hint("set `installation_id` to the id of the app's installation"));
