@@ -21,6 +21,10 @@ pub fn load(value: &Value, origin: &str) -> Result<LoadedKey, Error> {
         Error::config(format!("Google service account key {origin} has no `private_key`"))
     })?;
     let key = super::parse(pem.as_bytes(), origin)?;
+    // NOTE: Google documents `sub` for domain-wide delegation, where it
+    // names a user. Defaulting it to the service account's own email
+    // follows Google's self-signed JWTs, where iss = sub; whether every
+    // token endpoint accepts it in the jwt-bearer grant was not verified.
     let email = text("client_email");
     let defaults = KeyDefaults {
         issuer: email.clone(),
