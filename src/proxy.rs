@@ -192,6 +192,8 @@ fn parse_no_proxy_entry(entry: &str) -> NoProxyEntry {
         let full = if ip.is_ipv4() { 32 } else { 128 };
         return NoProxyEntry::Network(ip, prefix.unwrap_or(full).min(full));
     }
+    // NOTE: an entry with a port, such as `example.com:8080`, is kept as a
+    // name and so never matches; ports in NO_PROXY are not supported.
     let domain = entry.trim_start_matches('.').trim_end_matches('.');
     NoProxyEntry::Domain(domain.to_ascii_lowercase())
 }
