@@ -625,6 +625,7 @@ fn tunnel(client: TcpStream, seen: &Mutex<Vec<String>>) {
         return;
     }
     seen.lock().unwrap().push(line.trim_end().to_string());
+
     loop {
         let mut header = String::new();
         if reader.read_line(&mut header).unwrap_or(0) == 0 || header.trim().is_empty() {
@@ -639,11 +640,13 @@ fn tunnel(client: TcpStream, seen: &Mutex<Vec<String>>) {
             return;
         }
     };
+
     let Ok(upstream) = TcpStream::connect(&target) else {
         let _ = client.write_all(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n");
         return;
     };
     let _ = client.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n");
+
     let (mut up_read, mut up_write) = (upstream.try_clone().unwrap(), upstream);
     let mut down_write = client.try_clone().unwrap();
     let forward = thread::spawn(move || {
@@ -733,6 +736,23 @@ fn proxy_applies_to_token_endpoint_and_hides_password() {
     assert!(proxy.seen().len() >= 2, "{:?}", proxy.seen());
     assert_eq!(server.requests_to("/v1/me").len(), 1);
     assert!(!stderr.contains("proxy-pass-canary"), "{stderr}");
+}
+
+#[test]
+fn proxy_decided_for_each_redirect_hop() {
+    let direct = TestServer::start(|_| Reply::text(200, "reached directly"));
+    let target = format!("{}/landing", direct.url());
+    let server = TestServer::start(move |_| Reply::new(302).header("Location", target.as_str()));
+    let proxy = TunnelProxy::start();
+    let port = server.addr().port();
+    let setup = Setup::new(&api_credential(&format!("http://localhost:{port}"), ""));
+    let proxy_url = proxy.url();
+    let env = [("http_proxy", proxy_url.as_str()), ("NO_PROXY", "127.0.0.1")];
+    let (code, stdout, stderr) = setup.run_with(&["call", "api", "/x", "-L"], &env);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(stdout, "reached directly");
+    assert_eq!(proxy.seen(), vec![format!("CONNECT localhost:{port} HTTP/1.1")]);
+    assert_eq!(direct.count(), 1);
 }
 
 #[test]
