@@ -34,22 +34,23 @@ pub struct HttpClient {
 
 impl HttpClient {
     /// Creates a client that reads the proxy variables of this process.
-    ///
-    /// Fails with a configuration error when a proxy variable is invalid.
-    pub fn new(timeout: Duration, tls: TlsSettings, retry: RetryPolicy) -> Result<Self, Error> {
-        Ok(HttpClient {
+    pub fn new(timeout: Duration, tls: TlsSettings, retry: RetryPolicy) -> Self {
+        HttpClient {
             timeout,
             tls,
-            proxies: ProxyEnv::from_env()?,
+            proxies: ProxyEnv::from_env(),
             retry,
             agents: RefCell::new(Vec::new()),
-        })
+        }
     }
 
     /// Returns the agent for a request to `url`, connecting through the
     /// proxy that the environment names for it, if any.
+    ///
+    /// Fails with a configuration error when that proxy variable is
+    /// unusable.
     pub fn agent_for(&self, url: &Url) -> Result<Agent, Error> {
-        let choice = self.proxies.choose(url);
+        let choice = self.proxies.choose(url)?;
         let key = choice.as_ref().map(|c| c.url.to_string());
         if let Some((_, agent)) = self.agents.borrow().iter().find(|(k, _)| *k == key) {
             return Ok(agent.clone());

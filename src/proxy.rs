@@ -26,13 +26,22 @@ pub struct ProxyEnv {
     no_proxy: Vec<NoProxyEntry>,
 }
 
-/// One proxy variable: its name, for messages, and its parsed value.
-#[derive(Debug, Clone)]
+/// One proxy variable: its name, for messages, and its value as set.
+///
+/// The value is parsed only when a request uses it, so that an unusable
+/// `ALL_PROXY` does not stop requests that `HTTPS_PROXY` covers.
+#[derive(Clone)]
 struct Setting {
     /// The environment variable the value came from.
     variable: &'static str,
-    /// The proxy URL; any user name and password stay inside it.
-    url: Url,
+    /// The value, which may contain a user name and password.
+    value: String,
+}
+
+impl std::fmt::Debug for Setting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Setting").field("variable", &self.variable).finish_non_exhaustive()
+    }
 }
 
 /// The proxy chosen for one request.
@@ -69,47 +78,47 @@ enum NoProxyEntry {
 
 impl ProxyEnv {
     /// Reads the proxy variables of this process.
-    ///
-    /// Fails with a configuration error naming the variable when a proxy
-    /// URL is invalid or uses a scheme that namedcred cannot speak.
-    pub fn from_env() -> Result<ProxyEnv, Error> {
+    pub fn from_env() -> ProxyEnv {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
 
     /// Reads the proxy variables through `lookup`, which returns a
     /// variable's value when it is set.
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<ProxyEnv, Error> {
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> ProxyEnv {
         let first = |names: &[&'static str]| {
             names
                 .iter()
                 .find_map(|name| lookup(name).filter(|v| !v.trim().is_empty()).map(|v| (*name, v)))
         };
-        let setting = |names: &[&'static str]| -> Result<Option<Setting>, Error> {
-            first(names).map(|(variable, value)| parse_setting(variable, &value)).transpose()
+        let setting = |names: &[&'static str]| {
+            first(names).map(|(variable, value)| Setting { variable, value })
         };
-        Ok(ProxyEnv {
-            http: setting(&["http_proxy"])?,
-            https: setting(&["https_proxy", "HTTPS_PROXY"])?,
-            all: setting(&["all_proxy", "ALL_PROXY"])?,
+        ProxyEnv {
+            http: setting(&["http_proxy"]),
+            https: setting(&["https_proxy", "HTTPS_PROXY"]),
+            all: setting(&["all_proxy", "ALL_PROXY"]),
             no_proxy: first(&["no_proxy", "NO_PROXY"])
                 .map(|(_, value)| parse_no_proxy(&value))
                 .unwrap_or_default(),
-        })
+        }
     }
 
     /// Returns the proxy for a request to `url`, or `None` to connect
     /// directly.
-    pub fn choose(&self, url: &Url) -> Option<ProxyChoice> {
+    ///
+    /// Fails with a configuration error naming the variable when the proxy
+    /// URL it would use is invalid or uses a scheme namedcred cannot speak.
+    pub fn choose(&self, url: &Url) -> Result<Option<ProxyChoice>, Error> {
         let specific = match url.scheme() {
             "https" => self.https.as_ref(),
             "http" => self.http.as_ref(),
             _ => None,
         };
-        let setting = specific.or(self.all.as_ref())?;
+        let Some(setting) = specific.or(self.all.as_ref()) else { return Ok(None) };
         if self.bypasses(url) {
-            return None;
+            return Ok(None);
         }
-        Some(ProxyChoice { variable: setting.variable, url: setting.url.clone() })
+        parse_setting(setting.variable, &setting.value).map(Some)
     }
 
     /// Tells whether `NO_PROXY` sends requests to `url` directly.
@@ -146,7 +155,7 @@ impl NoProxyEntry {
 
 /// Parses a proxy URL. A value without a scheme means an http proxy, as
 /// in curl.
-fn parse_setting(variable: &'static str, value: &str) -> Result<Setting, Error> {
+fn parse_setting(variable: &'static str, value: &str) -> Result<ProxyChoice, Error> {
     let value = value.trim();
     let text = if value.contains("://") { value.to_string() } else { format!("http://{value}") };
     let invalid = |problem: String| {
@@ -165,7 +174,7 @@ fn parse_setting(variable: &'static str, value: &str) -> Result<Setting, Error> 
     if url.host().is_none() {
         return Err(invalid("it has no host".to_string()));
     }
-    Ok(Setting { variable, url })
+    Ok(ProxyChoice { variable, url })
 }
 
 /// Parses a `NO_PROXY` list: entries separated by commas or whitespace.
@@ -221,11 +230,11 @@ mod tests {
         let pairs: Vec<(String, String)> =
             pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         ProxyEnv::from_lookup(|name| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
-            .unwrap()
     }
 
     fn chosen(env: &ProxyEnv, url: &str) -> Option<String> {
-        env.choose(&Url::parse(url).unwrap()).map(|c| format!("{} {}", c.variable, c.url))
+        let choice = env.choose(&Url::parse(url).unwrap()).unwrap();
+        choice.map(|c| format!("{} {}", c.variable, c.url))
     }
 
     #[test]
@@ -285,18 +294,26 @@ mod tests {
 
     #[test]
     fn invalid_proxy_named() {
-        let result = ProxyEnv::from_lookup(|name| {
-            (name == "HTTPS_PROXY").then(|| "socks5://p:1080".to_string())
-        });
+        let env = env(&[("HTTPS_PROXY", "socks5://p:1080")]);
+        let result = env.choose(&Url::parse("https://a.example/").unwrap());
         let message = result.unwrap_err().message;
         assert!(message.contains("HTTPS_PROXY"), "{message}");
         assert!(message.contains("socks5"), "{message}");
     }
 
     #[test]
+    fn unusable_proxy_matters_only_when_used() {
+        let env = env(&[("ALL_PROXY", "socks5://p:1080"), ("https_proxy", "http://s:1")]);
+        assert!(chosen(&env, "https://a.example/").unwrap().starts_with("https_proxy"));
+        assert!(env.choose(&Url::parse("http://a.example/").unwrap()).is_err());
+        let bypassed = self::env(&[("ALL_PROXY", "socks5://p:1080"), ("no_proxy", "*")]);
+        assert_eq!(chosen(&bypassed, "http://a.example/"), None);
+    }
+
+    #[test]
     fn shown_proxy_hides_password() {
         let env = env(&[("https_proxy", "http://user:hunter2@p:1")]);
-        let choice = env.choose(&Url::parse("https://a.example").unwrap()).unwrap();
+        let choice = env.choose(&Url::parse("https://a.example").unwrap()).unwrap().unwrap();
         assert!(!choice.shown().contains("hunter2"));
     }
 }

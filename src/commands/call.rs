@@ -64,7 +64,7 @@ pub fn run(config: Option<&Path>, args: CallArgs) -> anyhow::Result<u8> {
         return dry_run(&credential, &request, !args.no_cache);
     }
     let retry = RetryPolicy { retries: args.retry, all_methods: args.retry_all };
-    let client = http_client(args.timeout, &credential, retry)?;
+    let client = http_client(args.timeout, &credential, retry);
     let tokens = TokenSource::new(&client, &credential, !args.no_cache);
     let bearer = tokens.token()?;
     if credential.url_from_token_reply {

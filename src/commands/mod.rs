@@ -82,7 +82,7 @@ fn run_exchange(config: Option<&Path>, args: ExchangeArgs) -> anyhow::Result<u8>
         return Ok(0);
     }
     let retry = RetryPolicy { retries: args.retry, all_methods: false };
-    let client = http_client(args.timeout, &credential, retry)?;
+    let client = http_client(args.timeout, &credential, retry);
     let reply = exchange_and_store(&client, &credential, spec)?;
     if args.json {
         print_line(reply.json.expose().to_string().as_bytes())?;
@@ -111,11 +111,7 @@ fn exchange_and_store(
 
 /// Builds the HTTP client for the credential: its time limit, TLS
 /// settings and the proxy variables.
-fn http_client(
-    flag: Option<Duration>,
-    credential: &Credential,
-    retry: RetryPolicy,
-) -> Result<HttpClient, Error> {
+fn http_client(flag: Option<Duration>, credential: &Credential, retry: RetryPolicy) -> HttpClient {
     HttpClient::new(request_timeout(flag, credential), credential.tls.clone(), retry)
 }
 
