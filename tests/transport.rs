@@ -356,7 +356,7 @@ struct TlsServer {
 impl TlsServer {
     fn start(
         config: Arc<rustls::ServerConfig>,
-        reply: impl Fn(&RecordedRequest) -> (u16, String) + Send + Sync + 'static,
+        reply: impl Fn(&RecordedRequest) -> Reply + Send + Sync + 'static,
     ) -> TlsServer {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
@@ -372,13 +372,17 @@ impl TlsServer {
                     let mut tls = rustls::StreamOwned::new(connection, stream);
                     let Some(request) = read_head(&mut tls) else { return };
                     recorded.lock().unwrap().push(request.clone());
-                    let (status, body) = reply(&request);
-                    let head = format!(
-                        "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                        body.len()
-                    );
+                    let reply = reply(&request);
+                    let mut head = format!("HTTP/1.1 {} X\r\n", reply.status);
+                    for (name, value) in &reply.headers {
+                        head.push_str(&format!("{name}: {value}\r\n"));
+                    }
+                    head.push_str(&format!(
+                        "Content-Length: {}\r\nConnection: close\r\n\r\n",
+                        reply.body.len()
+                    ));
                     let _ = tls.write_all(head.as_bytes());
-                    let _ = tls.write_all(body.as_bytes());
+                    let _ = tls.write_all(&reply.body);
                     tls.conn.send_close_notify();
                     let _ = tls.flush();
                 });
@@ -434,7 +438,7 @@ fn toml_path(path: &Path) -> String {
 fn tls_with_private_ca_file() {
     let setup = Setup::new("");
     let pki = Pki::new(setup.dir());
-    let server = TlsServer::start(pki.server_config(false), |_| (200, "secure".to_string()));
+    let server = TlsServer::start(pki.server_config(false), |_| Reply::text(200, "secure"));
     let extra = format!("ca_file = \"{}\"", toml_path(&pki.ca_pem));
     std::fs::write(&setup.config, api_credential(&server.url(), &extra)).unwrap();
     let (code, stdout, stderr) = setup.run(&["call", "api", "/me"]);
@@ -447,7 +451,7 @@ fn tls_with_private_ca_file() {
 fn tls_ca_file_relative_to_config() {
     let setup = Setup::new("");
     let pki = Pki::new(setup.dir());
-    let server = TlsServer::start(pki.server_config(false), |_| (200, "relative".to_string()));
+    let server = TlsServer::start(pki.server_config(false), |_| Reply::text(200, "relative"));
     let toml = api_credential(&server.url(), "ca_file = \"ca.pem\"");
     std::fs::write(&setup.config, toml).unwrap();
     let (code, stdout, stderr) = setup.run(&["call", "api", "/me"]);
@@ -459,7 +463,7 @@ fn tls_ca_file_relative_to_config() {
 fn tls_unknown_ca_is_exit_6_with_hint() {
     let setup = Setup::new("");
     let pki = Pki::new(setup.dir());
-    let server = TlsServer::start(pki.server_config(false), |_| (200, "secure".to_string()));
+    let server = TlsServer::start(pki.server_config(false), |_| Reply::text(200, "secure"));
     std::fs::write(&setup.config, api_credential(&server.url(), "")).unwrap();
     let (code, stdout, stderr) = setup.run(&["call", "api", "/me"]);
     assert_eq!(code, Some(6), "{stderr}");
@@ -475,9 +479,9 @@ fn tls_ca_file_also_trusts_token_endpoint() {
     let pki = Pki::new(setup.dir());
     let server = TlsServer::start(pki.server_config(false), |request| {
         if request.path == "/token" {
-            (200, json!({"access_token": "tls-access", "token_type": "Bearer"}).to_string())
+            Reply::json(200, json!({"access_token": "tls-access", "token_type": "Bearer"}))
         } else {
-            (200, request.header("authorization").unwrap_or("none").to_string())
+            Reply::text(200, request.header("authorization").unwrap_or("none"))
         }
     });
     let endpoint = format!("{}/token", server.url());
@@ -489,10 +493,31 @@ fn tls_ca_file_also_trusts_token_endpoint() {
 }
 
 #[test]
+fn redirect_from_https_to_http_drops_credentials() {
+    let setup = Setup::new("");
+    let pki = Pki::new(setup.dir());
+    let plain = TestServer::start(|_| Reply::text(200, "downgraded"));
+    let target = format!("http://localhost:{}/v1/next", plain.addr().port());
+    let server = TlsServer::start(pki.server_config(false), move |_| {
+        Reply::new(302).header("Location", target.as_str())
+    });
+    let extra = format!("ca_file = \"{}\"", toml_path(&pki.ca_pem));
+    std::fs::write(&setup.config, api_credential(&server.url(), &extra)).unwrap();
+    let (code, stdout, stderr) = setup.run(&["call", "api", "/me", "-L"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(stdout, "downgraded");
+    assert!(server.requests()[0].bearer().is_some());
+    let landed = plain.requests();
+    assert_eq!(landed.len(), 1);
+    assert_eq!(landed[0].header("authorization"), None);
+    assert_eq!(landed[0].header("x-api-key"), None);
+}
+
+#[test]
 fn mutual_tls_with_client_certificate() {
     let setup = Setup::new("");
     let pki = Pki::new(setup.dir());
-    let server = TlsServer::start(pki.server_config(true), |_| (200, "mutual".to_string()));
+    let server = TlsServer::start(pki.server_config(true), |_| Reply::text(200, "mutual"));
     let extra = format!(
         "ca_file = \"{}\"\nclient_cert = \"{}\"\nclient_key = \"{}\"",
         toml_path(&pki.ca_pem),
@@ -509,7 +534,7 @@ fn mutual_tls_with_client_certificate() {
 fn mutual_tls_combined_pem_file() {
     let setup = Setup::new("");
     let pki = Pki::new(setup.dir());
-    let server = TlsServer::start(pki.server_config(true), |_| (200, "combined".to_string()));
+    let server = TlsServer::start(pki.server_config(true), |_| Reply::text(200, "combined"));
     let combined = setup.dir().join("client-combined.pem");
     let text = std::fs::read_to_string(&pki.client_cert_pem).unwrap()
         + &std::fs::read_to_string(&pki.client_key_pem).unwrap();
@@ -529,7 +554,7 @@ fn mutual_tls_combined_pem_file() {
 fn mutual_tls_without_or_wrong_certificate_fails() {
     let setup = Setup::new("");
     let pki = Pki::new(setup.dir());
-    let server = TlsServer::start(pki.server_config(true), |_| (200, "mutual".to_string()));
+    let server = TlsServer::start(pki.server_config(true), |_| Reply::text(200, "mutual"));
     let no_cert = format!("ca_file = \"{}\"", toml_path(&pki.ca_pem));
     let stranger = format!(
         "{no_cert}\nclient_cert = \"{}\"\nclient_key = \"{}\"",
@@ -662,7 +687,7 @@ fn tunnel(client: TcpStream, seen: &Mutex<Vec<String>>) {
 fn https_proxy_tunnels_to_tls_server() {
     let setup = Setup::new("");
     let pki = Pki::new(setup.dir());
-    let server = TlsServer::start(pki.server_config(false), |_| (200, "via proxy".to_string()));
+    let server = TlsServer::start(pki.server_config(false), |_| Reply::text(200, "via proxy"));
     let proxy = TunnelProxy::start();
     let extra = format!("ca_file = \"{}\"", toml_path(&pki.ca_pem));
     std::fs::write(&setup.config, api_credential(&server.url(), &extra)).unwrap();
