@@ -7,8 +7,10 @@ use std::time::Duration;
 
 use ureq::Agent;
 use ureq::tls::TlsConfig;
+use ureq::unversioned::transport::DefaultConnector;
 use url::Url;
 
+use crate::dns::AddressFirst;
 use crate::error::Error;
 use crate::tls::TlsSettings;
 
@@ -34,8 +36,9 @@ pub fn agent(timeout: Duration) -> Agent {
 
 /// Builds an agent like [`agent`] with the given TLS configuration and
 /// proxy; `None` connects directly whatever the environment contains.
+/// A URL whose host is an IP address is connected to without a lookup.
 pub fn agent_with(timeout: Duration, tls: TlsConfig, proxy: Option<ureq::Proxy>) -> Agent {
-    Agent::config_builder()
+    let config = Agent::config_builder()
         .http_status_as_error(false)
         .max_redirects(0)
         .timeout_connect(Some(CONNECT_TIMEOUT.min(timeout)))
@@ -44,8 +47,8 @@ pub fn agent_with(timeout: Duration, tls: TlsConfig, proxy: Option<ureq::Proxy>)
         .allow_non_standard_methods(true)
         .tls_config(tls)
         .proxy(proxy)
-        .build()
-        .new_agent()
+        .build();
+    Agent::with_parts(config, DefaultConnector::default(), AddressFirst::default())
 }
 
 /// Joins a request path to the credential's base URL.

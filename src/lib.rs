@@ -14,6 +14,7 @@ pub mod client;
 pub mod commands;
 pub mod config;
 pub mod credential;
+pub mod dns;
 pub mod error;
 pub mod exchange;
 pub mod github;
