@@ -93,15 +93,13 @@ pub fn mint_at(spec: &JwtSpec, now: u64, jti: &str) -> Result<Secret<String>, Er
     let header = encode(serde_json::to_vec(&header(spec)))?;
     let claims = encode(serde_json::to_vec(&claims(spec, now, jti)))?;
     let message = format!("{header}.{claims}");
-    let signature =
-        jsonwebtoken::crypto::sign(message.as_bytes(), spec.key.encoding(), spec.key.algorithm)
-            .map_err(|e| {
-                Error::config(format!(
-                    "signing with {:?} and the {} key failed: {e}",
-                    spec.key.algorithm,
-                    spec.key.kind.describe()
-                ))
-            })?;
+    let signature = spec.key.sign(message.as_bytes()).map_err(|e| {
+        Error::config(format!(
+            "signing with {:?} and the {} key failed: {e}",
+            spec.key.algorithm,
+            spec.key.kind.describe()
+        ))
+    })?;
     Ok(Secret::new(format!("{message}.{signature}")))
 }
 

@@ -9,6 +9,7 @@
 mod google;
 mod jwk;
 mod public;
+mod rsa;
 pub mod source;
 
 use std::path::Path;
@@ -98,6 +99,8 @@ pub struct PrivateKey {
     pub kind: KeyKind,
     /// The normalised key bytes.
     der: Secret<Vec<u8>>,
+    /// The RSA key pair that aws-lc parsed and checked, kept for signing.
+    rsa: Option<Secret<aws_lc_rs::rsa::KeyPair>>,
 }
 
 impl std::fmt::Debug for PrivateKey {
@@ -109,7 +112,7 @@ impl std::fmt::Debug for PrivateKey {
 impl PrivateKey {
     /// Wraps an HMAC secret.
     pub fn hmac(secret: Vec<u8>) -> Self {
-        PrivateKey { kind: KeyKind::Hmac, der: Secret::new(secret) }
+        PrivateKey { kind: KeyKind::Hmac, der: Secret::new(secret), rsa: None }
     }
 
     /// Returns the normalised key bytes.
@@ -138,6 +141,8 @@ pub struct SigningKey {
     encoding: Secret<EncodingKey>,
     /// The normalised key bytes, kept to derive the public key on request.
     der: Secret<Vec<u8>>,
+    /// The parsed RSA key pair, for RSA keys.
+    rsa: Option<Secret<aws_lc_rs::rsa::KeyPair>>,
 }
 
 impl std::fmt::Debug for SigningKey {
@@ -189,7 +194,21 @@ impl SigningKey {
             kind: key.kind,
             encoding: Secret::new(encoding),
             der: key.der,
+            rsa: key.rsa,
         })
+    }
+
+    /// Signs `message` with the key's algorithm and returns the signature
+    /// in base64url without padding.
+    ///
+    /// RSA keys sign with the key pair parsed at load, which saves a
+    /// second parse and key check; other keys sign through jsonwebtoken.
+    pub fn sign(&self, message: &[u8]) -> Result<String, String> {
+        match (&self.rsa, rsa::padding(self.algorithm)) {
+            (Some(pair), Some(padding)) => rsa::sign(pair.expose(), padding, message),
+            _ => jsonwebtoken::crypto::sign(message, self.encoding(), self.algorithm)
+                .map_err(|e| e.to_string()),
+        }
     }
 
     /// Returns the key in the form the signer takes.
@@ -413,7 +432,7 @@ fn rsa_from_pkcs1(pkcs1: Vec<u8>, pss_only: bool, origin: &str) -> Result<Privat
         )));
     }
     let kind = if pss_only { KeyKind::RsaPss { bits } } else { KeyKind::Rsa { bits } };
-    Ok(PrivateKey { kind, der: Secret::new(pkcs1) })
+    Ok(PrivateKey { kind, der: Secret::new(pkcs1), rsa: Some(Secret::new(pair)) })
 }
 
 /// Converts a SEC1 `EC PRIVATE KEY` to PKCS#8. The curve comes from the
@@ -464,7 +483,7 @@ fn ec_normalise(
     let pkcs8 = pair.to_pkcs8v1().map_err(|_| {
         Error::config(format!("{} key {origin} cannot be encoded as PKCS#8", kind.describe()))
     })?;
-    Ok(PrivateKey { kind, der: Secret::new(pkcs8.as_ref().to_vec()) })
+    Ok(PrivateKey { kind, der: Secret::new(pkcs8.as_ref().to_vec()), rsa: None })
 }
 
 /// Explains that an EC curve has no JWS algorithm that namedcred signs.
@@ -485,7 +504,7 @@ fn unsupported_curve(curve: ObjectIdentifier, origin: &str) -> Error {
 fn ed25519_from_pkcs8(der: &[u8], origin: &str) -> Result<PrivateKey, Error> {
     aws_lc_rs::signature::Ed25519KeyPair::from_pkcs8(der)
         .map_err(|e| Error::config(format!("Ed25519 key {origin} is invalid ({e})")))?;
-    Ok(PrivateKey { kind: KeyKind::Ed25519, der: Secret::new(der.to_vec()) })
+    Ok(PrivateKey { kind: KeyKind::Ed25519, der: Secret::new(der.to_vec()), rsa: None })
 }
 
 /// Builds the error for a key form that cannot be used as it is.
