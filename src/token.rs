@@ -220,4 +220,21 @@ mod tests {
         assert_ne!(first, second);
         assert_eq!(URL_SAFE_NO_PAD.decode(&first).unwrap().len(), JTI_BYTES);
     }
+
+    #[test]
+    fn pkcs1_and_pkcs8_forms_of_one_rsa_key_sign_identical_tokens() {
+        let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        let token_with = |file: &str| {
+            let key = crate::key::load_file(&fixtures.join(file)).unwrap();
+            let mut spec = spec(Some(Audience::One("aud-1".to_string())));
+            spec.key = SigningKey::new(key, Some(jsonwebtoken::Algorithm::RS256), None).unwrap();
+            mint_at(&spec, 1_700_000_000, "fixed-jti").unwrap().expose().clone()
+        };
+        let pkcs8 = token_with("rsa2048-pkcs8.pem");
+        assert!(pkcs8.starts_with("eyJhbGciOiJSUzI1NiI"), "{pkcs8}");
+        assert_eq!(token_with("rsa2048-pkcs1.pem"), pkcs8);
+        assert_eq!(token_with("rsa2048-pkcs1.der"), pkcs8);
+        assert_eq!(token_with("rsa2048.der"), pkcs8);
+        assert_ne!(token_with("rsa3072-pkcs8.pem"), pkcs8);
+    }
 }
