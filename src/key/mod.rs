@@ -8,8 +8,8 @@
 
 mod google;
 mod jwk;
+mod parsed;
 mod public;
-mod rsa;
 pub mod source;
 
 use std::path::Path;
@@ -20,6 +20,7 @@ use pkcs8::der::Decode;
 
 use crate::error::Error;
 use crate::secret::Secret;
+use parsed::ParsedKey;
 
 const OID_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
 const OID_RSA_PSS: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.10");
@@ -99,8 +100,8 @@ pub struct PrivateKey {
     pub kind: KeyKind,
     /// The normalised key bytes.
     der: Secret<Vec<u8>>,
-    /// The RSA key pair that aws-lc parsed and checked, kept for signing.
-    rsa: Option<Secret<aws_lc_rs::rsa::KeyPair>>,
+    /// The key as aws-lc parsed and checked it, kept for signing.
+    parsed: Option<Secret<ParsedKey>>,
 }
 
 impl std::fmt::Debug for PrivateKey {
@@ -112,7 +113,7 @@ impl std::fmt::Debug for PrivateKey {
 impl PrivateKey {
     /// Wraps an HMAC secret.
     pub fn hmac(secret: Vec<u8>) -> Self {
-        PrivateKey { kind: KeyKind::Hmac, der: Secret::new(secret), rsa: None }
+        PrivateKey { kind: KeyKind::Hmac, der: Secret::new(secret), parsed: None }
     }
 
     /// Returns the normalised key bytes.
@@ -141,8 +142,8 @@ pub struct SigningKey {
     encoding: Secret<EncodingKey>,
     /// The normalised key bytes, kept to derive the public key on request.
     der: Secret<Vec<u8>>,
-    /// The parsed RSA key pair, for RSA keys.
-    rsa: Option<Secret<aws_lc_rs::rsa::KeyPair>>,
+    /// The key as aws-lc parsed it, for RSA and EC keys.
+    parsed: Option<Secret<ParsedKey>>,
 }
 
 impl std::fmt::Debug for SigningKey {
@@ -194,21 +195,22 @@ impl SigningKey {
             kind: key.kind,
             encoding: Secret::new(encoding),
             der: key.der,
-            rsa: key.rsa,
+            parsed: key.parsed,
         })
     }
 
     /// Signs `message` with the key's algorithm and returns the signature
     /// in base64url without padding.
     ///
-    /// RSA keys sign with the key pair parsed at load, which saves a
+    /// RSA and EC keys sign with the key pair parsed at load, which saves a
     /// second parse and key check; other keys sign through jsonwebtoken.
     pub fn sign(&self, message: &[u8]) -> Result<String, String> {
-        match (&self.rsa, rsa::padding(self.algorithm)) {
-            (Some(pair), Some(padding)) => rsa::sign(pair.expose(), padding, message),
-            _ => jsonwebtoken::crypto::sign(message, self.encoding(), self.algorithm)
-                .map_err(|e| e.to_string()),
-        }
+        let parsed =
+            self.parsed.as_ref().and_then(|key| key.expose().sign(self.algorithm, message));
+        parsed.unwrap_or_else(|| {
+            jsonwebtoken::crypto::sign(message, self.encoding(), self.algorithm)
+                .map_err(|e| e.to_string())
+        })
     }
 
     /// Returns the key in the form the signer takes.
@@ -432,7 +434,11 @@ fn rsa_from_pkcs1(pkcs1: Vec<u8>, pss_only: bool, origin: &str) -> Result<Privat
         )));
     }
     let kind = if pss_only { KeyKind::RsaPss { bits } } else { KeyKind::Rsa { bits } };
-    Ok(PrivateKey { kind, der: Secret::new(pkcs1), rsa: Some(Secret::new(pair)) })
+    Ok(PrivateKey {
+        kind,
+        der: Secret::new(pkcs1),
+        parsed: Some(Secret::new(ParsedKey::Rsa(pair))),
+    })
 }
 
 /// Converts a SEC1 `EC PRIVATE KEY` to PKCS#8. The curve comes from the
@@ -483,7 +489,8 @@ fn ec_normalise(
     let pkcs8 = pair.to_pkcs8v1().map_err(|_| {
         Error::config(format!("{} key {origin} cannot be encoded as PKCS#8", kind.describe()))
     })?;
-    Ok(PrivateKey { kind, der: Secret::new(pkcs8.as_ref().to_vec()), rsa: None })
+    let der = Secret::new(pkcs8.as_ref().to_vec());
+    Ok(PrivateKey { kind, der, parsed: Some(Secret::new(ParsedKey::Ecdsa(pair))) })
 }
 
 /// Explains that an EC curve has no JWS algorithm that namedcred signs.
@@ -504,7 +511,7 @@ fn unsupported_curve(curve: ObjectIdentifier, origin: &str) -> Error {
 fn ed25519_from_pkcs8(der: &[u8], origin: &str) -> Result<PrivateKey, Error> {
     aws_lc_rs::signature::Ed25519KeyPair::from_pkcs8(der)
         .map_err(|e| Error::config(format!("Ed25519 key {origin} is invalid ({e})")))?;
-    Ok(PrivateKey { kind: KeyKind::Ed25519, der: Secret::new(der.to_vec()), rsa: None })
+    Ok(PrivateKey { kind: KeyKind::Ed25519, der: Secret::new(der.to_vec()), parsed: None })
 }
 
 /// Builds the error for a key form that cannot be used as it is.
