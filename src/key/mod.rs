@@ -6,8 +6,10 @@
 //! that cannot be used fails with a message that names the form found and,
 //! where one exists, the command that converts it.
 
+mod foreign;
 mod google;
 mod jwk;
+mod openssh;
 mod parsed;
 mod public;
 pub mod source;
@@ -258,6 +260,9 @@ pub fn load_file(path: &Path) -> Result<PrivateKey, Error> {
 /// Parses a private key from PEM or DER bytes. `origin` names where the
 /// bytes came from, for messages, and stands for the file in commands.
 pub fn parse(bytes: &[u8], origin: &str) -> Result<PrivateKey, Error> {
+    if let Some(text) = foreign::utf16_text(bytes) {
+        return parse(text.as_bytes(), origin);
+    }
     let text = String::from_utf8_lossy(bytes);
     let trimmed = text.trim();
     if trimmed.is_empty() {
@@ -281,16 +286,26 @@ pub fn parse(bytes: &[u8], origin: &str) -> Result<PrivateKey, Error> {
              `step crypto key format --pem` does it",
         ));
     }
+    if let Some(error) = foreign::identify(bytes, trimmed, origin) {
+        return Err(error);
+    }
     parse_der(bytes, None, origin).map_err(|_| {
-        Error::config(format!("key {origin} is neither a PEM nor a DER private key"))
-            .with_hint("expected a file that starts with -----BEGIN PRIVATE KEY-----")
+        Error::config(format!("key {origin} is neither a PEM nor a DER private key")).with_hint(
+            format!(
+                "an HMAC secret belongs in secret_path; for a key, check what openssl \
+                 reads in it: openssl pkey -in {origin} -noout"
+            ),
+        )
     })
 }
 
 /// Puts PEM text into the shape the parser accepts: LF line endings (from
-/// CRLF or lone CR) and no trailing whitespace on any line.
+/// CRLF, lone CR, or the literal `\n` escapes of a JSON string) and no
+/// trailing whitespace on any line. Base64 has no backslash, so the escapes
+/// cannot be part of a key.
 fn normalise_pem(text: &str) -> String {
-    let unified = text.replace("\r\n", "\n").replace('\r', "\n");
+    let unescaped = text.replace("\\r\\n", "\n").replace("\\n", "\n");
+    let unified = unescaped.replace("\r\n", "\n").replace('\r', "\n");
     let lines: Vec<&str> = unified.lines().map(str::trim).collect();
     lines.join("\n") + "\n"
 }
@@ -307,7 +322,11 @@ fn parse_pem(text: &str, origin: &str) -> Result<PrivateKey, Error> {
         .find(|b| b.tag() == "EC PARAMETERS")
         .and_then(|b| ObjectIdentifier::from_der(b.contents()).ok());
 
-    let Some(block) = blocks.iter().find(|b| b.tag() != "EC PARAMETERS") else {
+    // A bundle may hold certificates next to the key; the key is the block
+    // to read.
+    let key_block = blocks.iter().find(|b| b.tag().ends_with("PRIVATE KEY"));
+    let Some(block) = key_block.or_else(|| blocks.iter().find(|b| b.tag() != "EC PARAMETERS"))
+    else {
         return Err(Error::config(format!(
             "key {origin} contains only EC parameters and no private key"
         ))
@@ -325,6 +344,7 @@ fn parse_pem(text: &str, origin: &str) -> Result<PrivateKey, Error> {
         "PRIVATE KEY" => parse_pkcs8(der, origin),
         "RSA PRIVATE KEY" => rsa_from_pkcs1(der.to_vec(), false, origin),
         "EC PRIVATE KEY" => ec_from_sec1(der, curve, origin),
+        "OPENSSH PRIVATE KEY" => openssh::parse(der, origin),
         tag => Err(unusable_tag(tag, origin)),
     }
 }
@@ -337,33 +357,32 @@ fn unusable_tag(tag: &str, origin: &str) -> Error {
             "an encrypted PKCS#8 key",
             format!("decrypt it: openssl pkey -in {origin} -out key.pem"),
         ),
-        "OPENSSH PRIVATE KEY" => unusable(
-            origin,
-            "an OpenSSH private key",
-            format!(
-                "convert a copy to PKCS#8: cp {origin} key.pem && ssh-keygen -p -N '' -m PKCS8 -f key.pem"
-            ),
-        ),
-        "PUBLIC KEY" | "RSA PUBLIC KEY" | "EC PUBLIC KEY" => unusable(
-            origin,
-            "a public key; signing needs the private key",
-            "point the credential at the private key file that belongs to this public key",
-        ),
+        "PUBLIC KEY" | "RSA PUBLIC KEY" | "EC PUBLIC KEY" => {
+            foreign::public_key(origin, "a public key")
+        }
         "CERTIFICATE" | "TRUSTED CERTIFICATE" => unusable(
             origin,
             "a certificate; signing needs the private key",
-            "point the credential at the private key that the certificate was issued for",
+            format!(
+                "point the credential at the private key that the certificate was issued for; \
+                 openssl x509 -in {origin} -noout -pubkey prints its public key to compare"
+            ),
         ),
         "DSA PRIVATE KEY" => unusable(
             origin,
             "a DSA key, which JWS does not support",
             format!("generate a supported key: {NEW_EC_KEY}"),
         ),
-        other => unusable(
-            origin,
-            &format!("a PEM block of type \"{other}\", which is not a private key"),
-            "expected a block that starts with -----BEGIN PRIVATE KEY-----",
-        ),
+        other => foreign::pem_tag(other, origin).unwrap_or_else(|| {
+            unusable(
+                origin,
+                &format!("a PEM block of type \"{other}\", which is not a private key"),
+                format!(
+                    "expected a block that starts with -----BEGIN PRIVATE KEY-----; \
+                     openssl pkey -in {origin} -out key.pem writes any key openssl reads"
+                ),
+            )
+        }),
     }
 }
 

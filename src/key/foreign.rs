@@ -1,0 +1,186 @@
+//! Recognising what a key file holds when it is not a private key that
+//! namedcred reads: keystores, public keys, certificate requests, keys
+//! encoded once more for a secret store, and text in UTF-16.
+//!
+//! Each recognised form gets a message that names it and a hint with the
+//! one-line command that turns it into a form that loads.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+
+use super::{NEW_EC_KEY, unusable};
+use crate::error::Error;
+
+/// Returns the text of a file written in UTF-16 with a byte order mark,
+/// as Windows PowerShell 5 writes redirected output, or `None` for any
+/// other file.
+pub(super) fn utf16_text(bytes: &[u8]) -> Option<String> {
+    let (body, little_endian) = match bytes {
+        [0xFF, 0xFE, rest @ ..] => (rest, true),
+        [0xFE, 0xFF, rest @ ..] => (rest, false),
+        _ => return None,
+    };
+    let units = body.chunks_exact(2).map(|pair| {
+        let pair = [pair[0], pair[1]];
+        if little_endian { u16::from_le_bytes(pair) } else { u16::from_be_bytes(pair) }
+    });
+    char::decode_utf16(units).collect::<Result<String, _>>().ok()
+}
+
+/// Names a file that is neither PEM nor a DER private key, when its form
+/// is one that people bring by mistake.
+pub(super) fn identify(bytes: &[u8], text: &str, origin: &str) -> Option<Error> {
+    identify_binary(bytes, origin).or_else(|| identify_text(text, origin))
+}
+
+/// Recognises keystores and DER public keys and certificates.
+fn identify_binary(bytes: &[u8], origin: &str) -> Option<Error> {
+    if bytes.starts_with(&[0xFE, 0xED, 0xFE, 0xED]) || bytes.starts_with(&[0xCE; 4]) {
+        return Some(unusable(
+            origin,
+            "a Java keystore (JKS or JCEKS)",
+            format!(
+                "export the key: keytool -importkeystore -srckeystore {origin} \
+                 -destkeystore key.p12 -deststoretype PKCS12 && \
+                 openssl pkcs12 -in key.p12 -nocerts -nodes -out key.pem"
+            ),
+        ));
+    }
+    if is_pkcs12(bytes) {
+        return Some(unusable(
+            origin,
+            "a PKCS#12 file (.p12 or .pfx)",
+            format!(
+                "extract the key: openssl pkcs12 -in {origin} -nocerts -nodes -out key.pem \
+                 (add -legacy for files that use RC2)"
+            ),
+        ));
+    }
+    if pkcs8::spki::SubjectPublicKeyInfoRef::try_from(bytes).is_ok() {
+        return Some(public_key(origin, "a DER public key"));
+    }
+    if is_certificate(bytes) {
+        return Some(unusable(
+            origin,
+            "a DER certificate; signing needs the private key",
+            format!(
+                "point the credential at the private key that the certificate was issued \
+                 for; openssl x509 -inform DER -in {origin} -noout -pubkey prints its \
+                 public key to compare"
+            ),
+        ));
+    }
+    None
+}
+
+/// Returns whether `der` starts like a PKCS#12 PFX: a SEQUENCE holding
+/// version 3 and then PKCS#7 content.
+fn is_pkcs12(der: &[u8]) -> bool {
+    const DATA_OID: &[u8] = &[0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x07];
+    let after_header = match der {
+        [0x30, 0x82, _, _, rest @ ..] => rest,
+        [0x30, 0x81, _, rest @ ..] => rest,
+        _ => return false,
+    };
+    after_header.starts_with(&[0x02, 0x01, 0x03])
+        && after_header.windows(DATA_OID.len()).take(16).any(|w| w == DATA_OID)
+}
+
+/// Returns whether `der` starts like an X.509 certificate: a SEQUENCE
+/// whose first element is a SEQUENCE that opens with an explicit version.
+fn is_certificate(der: &[u8]) -> bool {
+    matches!(der, [0x30, 0x82, _, _, 0x30, 0x82, _, _, 0xA0, 0x03, 0x02, 0x01, 0..=2, ..])
+}
+
+/// Recognises OpenSSH public keys and keys encoded in base64 once more.
+fn identify_text(text: &str, origin: &str) -> Option<Error> {
+    let trimmed = text.trim();
+    let ssh_types = ["ssh-ed25519 ", "ssh-rsa ", "ssh-dss ", "ecdsa-sha2-", "sk-"];
+    if ssh_types.iter().any(|t| trimmed.starts_with(t)) {
+        return Some(unusable(
+            origin,
+            "an OpenSSH public key (a .pub file); signing needs the private key",
+            format!(
+                "point the credential at the private key, usually the same path without \
+                 .pub; ssh-keygen -l -f {origin} shows which key this is"
+            ),
+        ));
+    }
+    let compact: String = trimmed.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    let decoded = STANDARD.decode(compact.as_bytes()).ok()?;
+    if String::from_utf8_lossy(&decoded).contains("-----BEGIN ") {
+        return Some(unusable(
+            origin,
+            "a PEM key encoded in base64 once more, as secret stores hold it",
+            format!("decode it: base64 -d {origin} > key.pem"),
+        ));
+    }
+    super::parse_der(&decoded, None, origin).ok()?;
+    Some(unusable(
+        origin,
+        "the base64 body of a private key without its -----BEGIN and -----END lines",
+        format!("decode it to DER, which loads as it is: base64 -d {origin} > key.der"),
+    ))
+}
+
+/// Explains a PEM block type that is not a private key and that the
+/// caller has no message of its own for.
+pub(super) fn pem_tag(tag: &str, origin: &str) -> Option<Error> {
+    let error = match tag {
+        "CERTIFICATE REQUEST" | "NEW CERTIFICATE REQUEST" => unusable(
+            origin,
+            "a certificate signing request; signing needs the private key",
+            format!(
+                "point the credential at the private key the request was made with; \
+                 openssl req -in {origin} -noout -pubkey prints its public key to compare"
+            ),
+        ),
+        "SSH2 ENCRYPTED PRIVATE KEY" => unusable(
+            origin,
+            "an SSH2 (RFC 4716, ssh.com) private key",
+            format!("convert an unencrypted one: ssh-keygen -i -f {origin} > key"),
+        ),
+        "PGP PRIVATE KEY BLOCK" => unusable(
+            origin,
+            "an OpenPGP private key, which JWS cannot use",
+            format!("generate a supported key: {NEW_EC_KEY}"),
+        ),
+        _ => return None,
+    };
+    Some(error)
+}
+
+/// Builds the error for a public key where the private key belongs.
+pub(super) fn public_key(origin: &str, form: &str) -> Error {
+    unusable(
+        origin,
+        &format!("{form}; signing needs the private key"),
+        "point the credential at the private key that belongs to it; \
+         openssl pkey -in PRIVATE_KEY -pubout prints a private key's public key to compare",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utf16_with_either_byte_order_decodes() {
+        assert_eq!(utf16_text(b"\xFF\xFEA\0B\0").as_deref(), Some("AB"));
+        assert_eq!(utf16_text(b"\xFE\xFF\0A\0B").as_deref(), Some("AB"));
+        assert_eq!(utf16_text(b"AB"), None);
+    }
+
+    #[test]
+    fn plain_text_is_not_identified() {
+        assert!(identify(b"not a key at all", "not a key at all", "k").is_none());
+        assert!(identify(b"c2VjcmV0", "c2VjcmV0", "k").is_none());
+    }
+
+    #[test]
+    fn unknown_pem_tag_is_left_to_the_caller() {
+        assert!(pem_tag("X509 CRL", "k").is_none());
+        let error = pem_tag("CERTIFICATE REQUEST", "k").unwrap();
+        assert!(error.message.contains("signing request"), "{}", error.message);
+    }
+}

@@ -1,0 +1,111 @@
+//! Every key fixture either signs a token or fails with exit code 8, a
+//! message that names the form found, and a hint with the command that
+//! converts it. No fixture may surface a bare library error.
+
+mod support;
+
+use std::path::Path;
+
+use support::hermetic_cmd;
+
+/// Fixtures that must fail, each with a phrase that its message must
+/// contain to name the form. Every other fixture must load.
+const REFUSED: &[(&str, &str)] = &[
+    ("dsa-pkcs8.pem", "DSA key"),
+    ("ec-p256-public.der", "public key"),
+    ("ec-p256-public.pem", "public key"),
+    ("ec-p521-pkcs8.pem", "P-521"),
+    ("ec-secp256k1-sec1.pem", "secp256k1"),
+    ("ed25519-public.pem", "public key"),
+    ("ed448-pkcs8.pem", "Ed448"),
+    ("hmac-secret.txt", "neither a PEM nor a DER"),
+    ("openssh-ecdsa-p521", "P-521"),
+    ("openssh-ed25519-encrypted", "encrypted OpenSSH"),
+    ("openssh-ed25519.pub", "OpenSSH public key"),
+    ("openssh-rsa", "OpenSSH RSA"),
+    ("rsa1024-pkcs8.pem", "1024"),
+    ("rsa2048-cert.pem", "certificate"),
+    ("rsa2048-csr.pem", "certificate signing request"),
+    ("rsa2048-pkcs1-encrypted.pem", "encrypted"),
+    ("rsa2048-pkcs8-base64.txt", "base64"),
+    ("rsa2048-pkcs8-body.txt", "base64"),
+    ("rsa2048-pkcs8-encrypted.pem", "encrypted"),
+    ("rsa2048-public.pem", "public key"),
+    ("rsa2048.jks", "Java keystore"),
+    ("rsa2048.p12", "PKCS#12"),
+    ("x25519-pkcs8.pem", "X25519"),
+];
+
+/// Programs that a conversion hint may start its command with, and the
+/// setting that makes an encrypted PKCS#8 key load as it is.
+const COMMANDS: &[&str] =
+    &["openssl ", "ssh-keygen ", "keytool ", "base64 ", "puttygen ", "key_passphrase_env"];
+
+/// Files in the fixtures folder that are not keys.
+const NOT_KEYS: &[&str] = &["README.md", "generate.sh", "forms.sh", "jwk_from_pem.py"];
+
+/// Runs `namedcred token` with `file` as the key file of an ES256-or-any
+/// credential and returns the exit code and stderr.
+fn sign_with(file: &Path) -> (Option<i32>, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("credentials.toml");
+    let toml = format!(
+        "[credentials.k]\nprotocol = \"jwt\"\nurl = \"http://127.0.0.1:9/\"\n\
+         issuer = \"i\"\nkey_path = {:?}\n",
+        file.display().to_string()
+    );
+    std::fs::write(&config, toml).unwrap();
+    let output =
+        hermetic_cmd(dir.path()).arg("--config").arg(&config).args(["token", "k"]).output();
+    let output = output.unwrap();
+    (output.status.code(), String::from_utf8_lossy(&output.stderr).into_owned())
+}
+
+/// Checks one refused fixture's exit code, message and hint; returns the
+/// problems found.
+fn check_refusal(name: &str, phrase: &str, code: Option<i32>, stderr: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    let (message, hint) = stderr.split_once("\nhint: ").unwrap_or((stderr, ""));
+    if code != Some(8) {
+        problems.push(format!("{name}: exit code {code:?}, expected 8"));
+    }
+    if !message.contains(name) || !message.contains(phrase) {
+        problems.push(format!("{name}: message does not name the file and {phrase:?}"));
+    }
+    if !COMMANDS.iter().any(|c| hint.contains(c)) {
+        problems.push(format!("{name}: hint has no conversion command"));
+    }
+    if ["InvalidKeyFormat", "KeyRejected", "Unspecified", "Error {"]
+        .iter()
+        .any(|e| stderr.contains(e))
+    {
+        problems.push(format!("{name}: a library error leaked"));
+    }
+    problems
+}
+
+#[test]
+fn every_fixture_loads_or_names_fix() {
+    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let mut problems = Vec::new();
+    let mut refused = 0;
+    for entry in std::fs::read_dir(&folder).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_string();
+        if NOT_KEYS.contains(&name.as_str()) {
+            continue;
+        }
+        let (code, stderr) = sign_with(&path);
+        match REFUSED.iter().find(|(file, _)| *file == name) {
+            Some((_, phrase)) => {
+                refused += 1;
+                let found = check_refusal(&name, phrase, code, &stderr);
+                problems.extend(found.into_iter().map(|p| format!("{p}\n  {stderr}")));
+            }
+            None if code != Some(0) => problems.push(format!("{name} did not load: {stderr}")),
+            None => {}
+        }
+    }
+    assert_eq!(refused, REFUSED.len(), "a refused fixture is missing from tests/fixtures");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
