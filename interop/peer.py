@@ -11,7 +11,9 @@ Endpoints, all taking and returning JSON except /token and /api:
                  read with the cryptography package (PEM, DER or OpenSSH).
   POST /verify   {"cases": [{"token", "key", "expect"}]} -> {"results"}
   POST /clients  {"issuer", "key", "subject"}: registers a jwt-bearer client.
-  POST /token    the RFC 7523 jwt-bearer grant (form encoded).
+  POST /token    the RFC 7523 jwt-bearer grant, and the client_credentials
+                 grant with private_key_jwt client authentication (RFC 7523
+                 section 2.2), form encoded; client ids are issuers.
   GET  /api/...  answers 200 with the token's client and scope, else 401.
 """
 
@@ -26,9 +28,10 @@ from urllib.parse import parse_qsl
 
 import jwt
 from authlib.oauth2.rfc6749 import AuthorizationServer, OAuth2Request
+from authlib.oauth2.rfc6749.grants import ClientCredentialsGrant
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
 from authlib.oauth2.rfc6750 import BearerTokenGenerator
-from authlib.oauth2.rfc7523 import JWTBearerGrant
+from authlib.oauth2.rfc7523 import JWTBearerClientAssertion, JWTBearerGrant
 from cryptography.hazmat.primitives import serialization
 from joserfc.jwk import ECKey, OKPKey, OctKey, RSAKey
 
@@ -42,6 +45,8 @@ SEGMENT = re.compile(r"^[A-Za-z0-9_-]+$")
 CLIENTS = {}
 #: Access tokens issued by /token, mapped to their client and scope.
 ISSUED = {}
+#: Every client assertion jti seen, to refuse a replayed assertion.
+SEEN_JTIS = set()
 LOCK = threading.Lock()
 
 
@@ -130,8 +135,14 @@ class Client:
     def __init__(self, issuer):
         self.issuer = issuer
 
+    def get_client_id(self):
+        return self.issuer
+
     def check_grant_type(self, grant_type):
-        return grant_type == JWTBearerGrant.GRANT_TYPE
+        return grant_type in (JWTBearerGrant.GRANT_TYPE, "client_credentials")
+
+    def check_endpoint_auth_method(self, method, endpoint):
+        return method == ClientAssertion.CLIENT_AUTH_METHOD and endpoint == "token"
 
     def get_allowed_scope(self, scope):
         return scope
@@ -154,6 +165,34 @@ class Grant(JWTBearerGrant):
 
     def get_audiences(self):
         return [self.server.token_url]
+
+
+class ClientCredentials(ClientCredentialsGrant):
+    """The client_credentials grant, for clients that sign an assertion."""
+
+    TOKEN_ENDPOINT_AUTH_METHODS = [JWTBearerClientAssertion.CLIENT_AUTH_METHOD]
+
+
+class ClientAssertion(JWTBearerClientAssertion):
+    """private_key_jwt client authentication over the registered clients,
+    refusing any jti it has seen before."""
+
+    def __init__(self, token_url):
+        super().__init__()
+        self.audience = token_url
+
+    def get_audiences(self):
+        return [self.audience]
+
+    def resolve_client_public_key(self, client):
+        return CLIENTS[client.issuer]["key"]
+
+    def validate_jti(self, claims, jti):
+        with LOCK:
+            if jti in SEEN_JTIS:
+                return False
+            SEEN_JTIS.add(jti)
+            return True
 
 
 class FormRequest(OAuth2Request):
@@ -180,7 +219,14 @@ class Server(AuthorizationServer):
         super().__init__()
         self.token_url = token_url
         self.register_grant(Grant)
+        self.register_grant(ClientCredentials)
+        self.register_client_auth_method(
+            ClientAssertion.CLIENT_AUTH_METHOD, ClientAssertion(token_url)
+        )
         self.register_token_generator("default", BearerTokenGenerator(new_access_token))
+
+    def query_client(self, client_id):
+        return Client(client_id) if client_id in CLIENTS else None
 
     def create_oauth2_request(self, request):
         return request

@@ -409,3 +409,38 @@ fn authlib_token_endpoint_rejects_a_foreign_key() {
     assert_eq!(output.status.code(), Some(7), "{stderr}");
     assert!(stderr.contains("invalid_grant"), "{stderr}");
 }
+
+#[test]
+fn client_credentials_with_private_key_jwt_through_authlib() {
+    let peer = peers::python();
+    // joserfc, under Authlib, accepts only its recommended algorithms by
+    // default, which leave out EdDSA; ES256 is among them.
+    let case = Case::new("cc", "ec-p256-sec1-params.pem", "ES256", "ec-p256-sec1-params.pem");
+    peer.post("/clients", &json!({ "issuer": "cc-app", "key": case.verifying_key() }));
+    let toml = format!(
+        "[credentials.cc]\nprotocol = \"jwt-exchange\"\ngrant = \"client-credentials\"\n\
+         url = {api:?}\ntoken_endpoint = {token:?}\nclient_id = \"cc-app\"\n\
+         scope = \"reports.read\"\nkey_path = {path:?}\n",
+        api = peer.url("/api"),
+        token = peer.url("/token"),
+        path = case.key.display().to_string(),
+    );
+    let setup = Setup::new(&[]);
+    std::fs::write(setup.dir.path().join("credentials.toml"), toml).unwrap();
+
+    // Authlib refuses a client assertion whose jti it has seen, so the
+    // second exchange passes only with a fresh jti.
+    for _ in 0..2 {
+        let output = setup.cmd().args(["exchange", "cc"]).output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "exchange cc: {stderr}");
+    }
+    let output = setup.cmd().args(["call", "cc", "/reports"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "call cc: {stderr}");
+    let reply: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        reply,
+        json!({ "path": "/api/reports", "client": "cc-app", "scope": "reports.read" })
+    );
+}

@@ -107,24 +107,33 @@ fn start(mut command: Command, name: &str) -> Peer {
 
 /// Installs the peers' packages into `.interop/` once per test binary and
 /// returns that folder. An install whose pinned files have not changed
-/// since the last one is reused.
+/// since the last one is reused. A failed install fails every test that
+/// needs a peer, with the same message, without trying again.
 fn install() -> PathBuf {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let dir = project().join(".interop");
-        let stamp = dir.join("installed");
-        let wanted = pinned_files();
-        if std::fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) {
-            return dir;
-        }
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(dir.join("node")).unwrap();
-        install_python(&dir);
-        install_node(&dir);
-        std::fs::write(&stamp, wanted).unwrap();
-        dir
-    })
-    .clone()
+    static DIR: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    let outcome = DIR.get_or_init(|| {
+        std::panic::catch_unwind(install_now).map_err(|panic| {
+            let text = panic.downcast_ref::<String>().cloned();
+            text.unwrap_or_else(|| "the install panicked".to_string())
+        })
+    });
+    outcome.clone().unwrap_or_else(|message| panic!("{message}"))
+}
+
+/// Installs the peers' packages unless the stamp says they are current.
+fn install_now() -> PathBuf {
+    let dir = project().join(".interop");
+    let stamp = dir.join("installed");
+    let wanted = pinned_files();
+    if std::fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) {
+        return dir;
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("node")).unwrap();
+    install_python(&dir);
+    install_node(&dir);
+    std::fs::write(&stamp, wanted).unwrap();
+    dir
 }
 
 /// Returns the pinned package lists, which say whether an install is current.
