@@ -237,8 +237,12 @@ fn ecdsa_signatures_are_fixed_width_and_verify_independently() {
             short_scalars += usize::from(r[0] == 0 || s[0] == 0);
         }
         // About one signature in 128 has an r or s with a leading zero
-        // byte; that is where DER-to-raw conversions go wrong.
-        assert!(short_scalars > 0, "no {} signature had a leading zero byte", case.algorithm);
+        // byte; that is where DER-to-raw conversions go wrong. 2,000
+        // signatures miss one with odds near 1 in 6 million; 500 would
+        // miss with odds near 1 in 50, so only the larger run asserts it.
+        if count >= 2000 {
+            assert!(short_scalars > 0, "no {} signature had a leading zero byte", case.algorithm);
+        }
         let key = case.verifying_key();
         let requests: Vec<Value> = tokens
             .iter()
