@@ -144,7 +144,10 @@ EOF
 export NAMEDCRED_CONFIG=$out/credentials.toml
 export NAMEDCRED_CACHE_DIR=$out/cache
 rm -rf "$NAMEDCRED_CACHE_DIR"
-"$binary" call exchange /items >/dev/null # fills the token cache
+if ! "$binary" call exchange /items >/dev/null; then # fills the token cache
+    echo "bench: $binary call exchange /items failed against nginx on port $port" >&2
+    exit 1
+fi
 
 api=http://127.0.0.1:$port/api/items
 curl_get=(curl -sS -H "Authorization: Bearer $fixed_token" "$api")
@@ -176,8 +179,6 @@ print(jwt.encode(claims, open(path, "rb").read(), algorithm=alg))
 paired() {
     local a=$1 b=$2 i t0 t1 t2 ta tb
     local -a times=()
-    $a >/dev/null
-    $b >/dev/null
     for ((i = 0; i < pairs; i++)); do
         if ((i % 2 == 0)); then
             t0=$EPOCHREALTIME; $a >/dev/null; t1=$EPOCHREALTIME; $b >/dev/null; t2=$EPOCHREALTIME
@@ -203,9 +204,14 @@ elapsed_us() {
     echo $((10#$end - 10#$start))
 }
 
-# Runs one comparison and prints its line of the result table.
+# Runs one comparison and prints its line of the result table. Both
+# commands must succeed once first, so that no failure is timed.
 compare() {
     local label=$1 target=$2 a=$3 b=$4 ratio a_ms b_ms
+    if ! $a >/dev/null || ! $b >/dev/null; then
+        echo "bench: a command of \"$label\" failed; nothing was timed" >&2
+        exit 1
+    fi
     read -r ratio a_ms b_ms < <(paired "$a" "$b")
     printf '| %s | %s ms | %s ms | %sx | %s |\n' "$label" "$a_ms" "$b_ms" "$ratio" "$target"
 }
