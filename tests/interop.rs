@@ -392,6 +392,44 @@ fn exchange_and_call_through_authlib_token_endpoint() {
     }
 }
 
+/// Writes a jwt-exchange credential for `case`, aimed at the Python peer,
+/// and registers its key there under the issuer `iss-NAME`.
+fn exchange_setup(case: &Case, subject: &str) -> Setup {
+    let peer = peers::python();
+    let issuer = format!("iss-{}", case.name);
+    let client = json!({ "issuer": issuer, "key": case.verifying_key(), "subject": subject });
+    peer.post("/clients", &client);
+    let key_line = if case.algorithm.starts_with("HS") { "secret_path" } else { "key_path" };
+    let toml = format!(
+        "[credentials.{name}]\nprotocol = \"jwt-exchange\"\nurl = {api:?}\n\
+         token_endpoint = {token:?}\nissuer = \"{issuer}\"\nsubject = \"{subject}\"\n\
+         algorithm = \"{alg}\"\n{key_line} = {path:?}\n",
+        name = case.name,
+        alg = case.algorithm,
+        api = peer.url("/api"),
+        token = peer.url("/token"),
+        path = case.key.display().to_string(),
+    );
+    let setup = Setup::new(&[]);
+    std::fs::write(setup.dir.path().join("credentials.toml"), toml).unwrap();
+    setup
+}
+
+#[test]
+fn authlib_accepts_every_algorithm_in_exchange() {
+    let mut failures = Vec::new();
+    for case in algorithm_and_form_cases().into_iter().filter(|c| !c.name.contains('_')) {
+        let setup = exchange_setup(&case, "robot");
+        let output = setup.cmd().args(["exchange", &case.name]).output().unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        if !output.status.success() || !stdout.starts_with("at-") {
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            failures.push(format!("{} ({}): {stderr}", case.name, case.algorithm));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 #[test]
 fn authlib_token_endpoint_rejects_a_foreign_key() {
     let peer = peers::python();
