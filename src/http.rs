@@ -91,6 +91,13 @@ pub fn join_url(base: &Url, path: &str) -> Result<Url, String> {
         Some((p, q)) => (p, Some(q)),
         None => (path, None),
     };
+    if path_part.split('/').any(is_dot_segment) {
+        return Err(format!(
+            "path \"{path}\" contains a . or .. segment, which would climb out of the \
+             credential's base path {}; give the path below it",
+            base.path()
+        ));
+    }
     let mut joined = base.clone();
     let relative = path_part.trim_start_matches('/');
     if !relative.is_empty() {
@@ -105,10 +112,27 @@ pub fn join_url(base: &Url, path: &str) -> Result<Url, String> {
     };
     joined.set_query(merged.as_deref());
 
-    if joined.origin() != base.origin() {
-        return Err(format!("path \"{path}\" would leave the credential's origin"));
+    if joined.origin() != base.origin() || !within_base_path(base.path(), joined.path()) {
+        return Err(format!("path \"{path}\" would leave the credential's url {base}"));
     }
     Ok(joined)
+}
+
+/// Tells whether a path segment means "this folder" or "the parent", as URL
+/// parsers read it: `.`, `..` and their percent-encoded spellings.
+fn is_dot_segment(segment: &str) -> bool {
+    let decoded = segment.to_ascii_lowercase().replace("%2e", ".");
+    decoded == "." || decoded == ".."
+}
+
+/// Tells whether `joined` lies at or below `base`, segment by segment, so
+/// that a base path `/a` does not admit `/ab`.
+fn within_base_path(base: &str, joined: &str) -> bool {
+    let base = base.trim_end_matches('/');
+    match joined.strip_prefix(base) {
+        Some(rest) => rest.is_empty() || rest.starts_with('/'),
+        None => false,
+    }
 }
 
 /// Tells whether `path` starts with a URL scheme such as `https:`.
@@ -129,6 +153,12 @@ pub fn check_header(name: &str, value: &str) -> Result<(), String> {
     let is_tchar = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
     if name.is_empty() || !name.chars().all(is_tchar) {
         return Err(format!("\"{}\" is not a valid header name", name.escape_debug()));
+    }
+    if ["content-length", "transfer-encoding"].iter().any(|n| name.eq_ignore_ascii_case(n)) {
+        return Err(format!(
+            "{name} is set by namedcred from the body; remove the header and give the body \
+             with -d"
+        ));
     }
     if value.chars().any(|c| c.is_control() && c != '\t') {
         return Err(format!(
@@ -282,6 +312,27 @@ mod tests {
         assert!(join("https://api.example.com/v1", "//users").unwrap_err().contains("absolute"));
         assert_eq!(join("https://api.example.com/v1/", "users").unwrap(), expected);
         assert_eq!(join("https://api.example.com/v1", "/users").unwrap(), expected);
+    }
+
+    #[test]
+    fn join_refuses_dot_segments_in_every_spelling() {
+        for path in ["..", "/../x", "../x", "/a/../../x", "./x", "/%2e%2e/x", "/%2E./x", "/.%2e"] {
+            let err = join("https://a.example/api/v1", path).unwrap_err();
+            assert!(err.contains(". or .. segment"), "{path}: {err}");
+        }
+        assert_eq!(
+            join("https://a.example/v1", "/a..b/.x/x.").unwrap(),
+            "https://a.example/v1/a..b/.x/x."
+        );
+    }
+
+    #[test]
+    fn base_path_is_compared_by_segment() {
+        assert!(within_base_path("/a", "/a/b"));
+        assert!(within_base_path("/a/", "/a"));
+        assert!(within_base_path("/", "/x"));
+        assert!(!within_base_path("/a", "/ab"));
+        assert!(!within_base_path("/a", "/"));
     }
 
     #[test]

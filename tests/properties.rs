@@ -42,9 +42,31 @@ proptest! {
         if let Ok(joined) = join_url(&base, &path) {
             prop_assert_eq!(joined.origin(), base.origin());
             let base_path = base.path().trim_end_matches('/');
-            prop_assert!(joined.path().starts_with(base_path), "{} from {}", joined, base);
+            let rest = joined.path().strip_prefix(base_path);
+            prop_assert!(
+                rest.is_some_and(|rest| rest.is_empty() || rest.starts_with('/')),
+                "{} from {}",
+                joined,
+                base
+            );
             prop_assert!(joined.fragment().is_none());
             prop_assert!(joined.username().is_empty() && joined.password().is_none());
+        }
+    }
+
+    #[test]
+    fn join_url_never_climbs_out_of_the_base_path(
+        base in base_url(),
+        segments in prop::collection::vec(
+            prop_oneof!["[a-z]{1,3}", Just("..".to_string()), Just("%2e%2E".to_string()), Just(".".to_string())],
+            0..6,
+        ),
+    ) {
+        let path = segments.join("/");
+        if let Ok(joined) = join_url(&base, &path) {
+            let base_path = base.path().trim_end_matches('/');
+            prop_assert!(joined.path().starts_with(base_path), "{} from {}", joined, base);
+            prop_assert!(!path.split('/').any(|s| s.contains('.') || s.contains('%')));
         }
     }
 

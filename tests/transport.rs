@@ -1031,6 +1031,8 @@ fn token_reply_failures_are_exit_7() {
         (Reply::json(200, json!([1, 2])), "not a JSON object"),
         (Reply::json(200, json!({"access_token": ""})), "access_token"),
         (Reply::json(200, json!({"access_token": 7})), "access_token"),
+        (Reply::json(200, json!({"access_token": "a\r\nX-Injected: 1"})), "byte 1"),
+        (Reply::json(200, json!({"access_token": "two words"})), "Authorization header"),
     ];
     for (reply, expected) in cases {
         let shown = String::from_utf8_lossy(&reply.body).into_owned();
@@ -1102,6 +1104,70 @@ fn path_cannot_change_origin() {
     assert_eq!(code, Some(0));
     assert_eq!(server.requests_to("/v1/users/@me").len(), 1);
     assert_eq!(server.count(), 1);
+}
+
+#[test]
+fn path_cannot_climb_out_of_base_path() {
+    let server = TestServer::start(|_| Reply::text(200, "ok"));
+    let setup = Setup::new(&api_credential(&server.url(), ""));
+    for path in ["/../admin", "..", "/a/../../admin", "/%2e%2e/admin", "/%2E./admin", "./x"] {
+        let (code, stdout, stderr) = setup.run(&["call", "api", path]);
+        assert_eq!(code, Some(2), "{path:?}: {stderr}");
+        assert!(stderr.contains(". or .. segment") && stderr.contains("/v1"), "{stderr}");
+        assert!(stdout.is_empty());
+    }
+    assert_eq!(server.count(), 0);
+    let (code, _, _) = setup.run(&["call", "api", "/files/v1..2/.profile"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(server.requests_to("/v1/files/v1..2/.profile").len(), 1);
+}
+
+#[test]
+fn framing_headers_are_refused_before_sending() {
+    let server = TestServer::start(|_| Reply::text(200, "ok"));
+    let setup = Setup::new(&api_credential(&server.url(), ""));
+    for header in ["Content-Length: 5", "transfer-encoding: chunked"] {
+        let (code, _, stderr) = setup.run(&["call", "api", "/x", "-d", "hi", "-H", header]);
+        assert_eq!(code, Some(2), "{header}: {stderr}");
+        assert!(stderr.contains("set by namedcred from the body"), "{stderr}");
+    }
+    let toml = api_credential(&server.url(), "").replace("X-Api-Key", "Content-Length");
+    let (code, _, stderr) = Setup::new(&toml).run(&["call", "api", "/x"]);
+    assert_eq!(code, Some(8), "{stderr}");
+    assert!(stderr.contains("headers.Content-Length"), "{stderr}");
+    assert_eq!(server.count(), 0);
+}
+
+#[test]
+fn output_target_is_checked_before_sending() {
+    let server = TestServer::start(|_| Reply::text(200, "payload"));
+    let setup = Setup::new(&api_credential(&server.url(), ""));
+    let folder = setup.dir().to_str().unwrap().to_string();
+    let (code, _, stderr) = setup.run(&["call", "api", "/x", "-o", &folder]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("is a folder"), "{stderr}");
+    let missing = setup.dir().join("absent/out.json");
+    let (code, _, stderr) = setup.run(&["call", "api", "/x", "-o", missing.to_str().unwrap()]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("absent") && stderr.contains("does not exist"), "{stderr}");
+    assert_eq!(server.count(), 0);
+
+    let (code, stdout, _) = setup.run(&["call", "api", "/x", "-o", "-"]);
+    assert_eq!((code, stdout.as_str()), (Some(0), "payload"));
+    assert!(!setup.dir().join("-").exists());
+}
+
+#[test]
+fn output_file_is_not_left_behind_when_the_request_fails() {
+    let setup = Setup::new(&api_credential(&closed_port_url(), ""));
+    let target = setup.dir().join("out.json");
+    let (code, _, stderr) = setup.run(&["call", "api", "/x", "-o", target.to_str().unwrap()]);
+    assert_eq!(code, Some(6), "{stderr}");
+    let names: Vec<String> = std::fs::read_dir(setup.dir())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["credentials.toml"]);
 }
 
 #[test]

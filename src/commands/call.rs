@@ -1,9 +1,9 @@
 //! `namedcred call`: one API request with the credential's bearer token,
 //! its body streamed to stdout or to a file.
 
-use std::fs::{self, File};
+use std::fs;
 use std::io::{self, BufWriter, Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use ureq::Agent;
@@ -11,6 +11,7 @@ use ureq::http::{Method, Request, Response};
 use url::Url;
 
 use super::bearer::TokenSource;
+use super::output::Output;
 use super::{http_client, load, print_line};
 use crate::cli::CallArgs;
 use crate::client::HttpClient;
@@ -63,6 +64,7 @@ pub fn run(config: Option<&Path>, args: CallArgs) -> anyhow::Result<u8> {
     if args.dry_run {
         return dry_run(&credential, &request, !args.no_cache);
     }
+    let output = Output::open(args.output.as_deref())?;
     let retry = RetryPolicy { retries: args.retry, all_methods: args.retry_all };
     let client = http_client(args.timeout, &credential, retry);
     let tokens = TokenSource::new(&client, &credential, !args.no_cache);
@@ -83,7 +85,7 @@ pub fn run(config: Option<&Path>, args: CallArgs) -> anyhow::Result<u8> {
     let status = outcome.response.status();
 
     let Outcome { hop, response, refused } = outcome;
-    write_response(response, &args, &hop.url)?;
+    write_response(response, args.include, output, &hop.url)?;
     let shown = http::origin_and_path(&hop.url);
     if let Some(reason) = refused {
         eprintln!(
@@ -300,60 +302,33 @@ fn attempt(agent: &Agent, request: &Prepared, hop: &Hop, bearer: &Secret<String>
     sent.unwrap_or_else(|e| Err(ureq::Error::Http(e)))
 }
 
-/// Streams the response to stdout, or to `-o FILE` through a temporary
-/// file that is renamed into place only when the whole body has arrived.
+/// Streams the response to stdout, or to the `-o` file, which appears
+/// only when the whole body has arrived.
 fn write_response(
     response: Response<ureq::Body>,
-    args: &CallArgs,
+    include: bool,
+    output: Output,
     url: &Url,
 ) -> anyhow::Result<()> {
-    match &args.output {
-        None => {
+    match output {
+        Output::Stdout => {
             let mut out = BufWriter::new(io::stdout().lock());
-            match copy_response(response, args.include, &mut out, url) {
+            match copy_response(response, include, &mut out, url) {
                 Err(CopyError::Write(e)) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
                 Err(CopyError::Write(e)) => Err(anyhow::anyhow!("cannot write to stdout: {e}")),
                 Err(CopyError::Read(e)) => Err(e.into()),
                 Ok(()) => Ok(()),
             }
         }
-        Some(path) => write_file(response, args.include, path, url),
+        Output::File(mut file) => {
+            let shown = file.target().display().to_string();
+            match copy_response(response, include, file.writer(), url) {
+                Ok(()) => file.commit().map_err(|e| anyhow::anyhow!("cannot write {shown}: {e}")),
+                Err(CopyError::Write(e)) => Err(anyhow::anyhow!("cannot write {shown}: {e}")),
+                Err(CopyError::Read(e)) => Err(e.into()),
+            }
+        }
     }
-}
-
-/// Writes the response to `path` atomically.
-fn write_file(
-    response: Response<ureq::Body>,
-    include: bool,
-    path: &Path,
-    url: &Url,
-) -> anyhow::Result<()> {
-    let temporary = temporary_path(path);
-    let file = File::create_new(&temporary)
-        .map_err(|e| Error::usage(format!("cannot create {}: {e}", temporary.display())))?;
-    let mut out = BufWriter::new(file);
-    let copied = copy_response(response, include, &mut out, url);
-    let finished = match copied {
-        Ok(()) => out
-            .into_inner()
-            .map_err(|e| e.into_error())
-            .and_then(|f| f.sync_all())
-            .and_then(|()| fs::rename(&temporary, path))
-            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display())),
-        Err(CopyError::Write(e)) => Err(anyhow::anyhow!("cannot write {}: {e}", path.display())),
-        Err(CopyError::Read(e)) => Err(e.into()),
-    };
-    if finished.is_err() {
-        let _ = fs::remove_file(&temporary);
-    }
-    finished
-}
-
-/// Returns a hidden temporary path in the same folder as `path`, so that
-/// the final rename stays on one file system.
-fn temporary_path(path: &Path) -> PathBuf {
-    let name = path.file_name().map_or_else(|| "output".into(), |n| n.to_string_lossy());
-    path.with_file_name(format!(".{name}.namedcred-{}.tmp", std::process::id()))
 }
 
 /// Why copying a response failed: reading from the server or writing out.

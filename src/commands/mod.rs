@@ -8,6 +8,7 @@ mod docs;
 mod inspect;
 mod jwks;
 mod manage;
+mod output;
 
 use std::io::Write;
 use std::path::Path;
