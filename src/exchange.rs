@@ -202,6 +202,7 @@ pub fn parse_reply(
             "a reply that is not a JSON object",
         ));
     };
+    trace_reply(object);
     let issued_token_type = object.get("issued_token_type").and_then(|t| t.as_str());
     read_token(object, secrets).map(|(access_token, expires_in)| TokenReply {
         access_token,
@@ -211,6 +212,34 @@ pub fn parse_reply(
     })
 }
 
+/// Members of a token reply whose values are shown at trace level; every
+/// other value may be a token and is shown only by its type and length.
+const SHOWN_REPLY_MEMBERS: [&str; 7] = [
+    "token_type",
+    "expires_in",
+    "ext_expires_in",
+    "scope",
+    "issued_token_type",
+    "instance_url",
+    "expires_at",
+];
+
+/// Logs the members of a successful reply at trace level (`-vv`).
+fn trace_reply(object: &serde_json::Map<String, serde_json::Value>) {
+    if !log::log_enabled!(log::Level::Trace) {
+        return;
+    }
+    for (name, value) in object {
+        let shown = match value {
+            _ if SHOWN_REPLY_MEMBERS.contains(&name.as_str()) => value.to_string(),
+            serde_json::Value::String(text) => format!("(redacted, {} bytes)", text.len()),
+            serde_json::Value::Null | serde_json::Value::Bool(_) => value.to_string(),
+            _ => "(redacted)".to_string(),
+        };
+        log::trace!("reply member {}: {}", escape_preview(name), escape_preview(&shown));
+    }
+}
+
 /// Reads `access_token`, `token_type` and `expires_in` from a successful
 /// reply.
 fn read_token(
@@ -218,7 +247,15 @@ fn read_token(
     secrets: &[&str],
 ) -> Result<(Secret<String>, Option<u64>), Error> {
     let access_token = match object.get("access_token") {
-        Some(serde_json::Value::String(token)) if !token.is_empty() => token.clone(),
+        Some(serde_json::Value::String(token)) if !token.is_empty() => {
+            if let Some(at) = token.find(|c: char| !c.is_ascii_graphic()) {
+                return Err(Error::exchange(format!(
+                    "token endpoint reply has an `access_token` with a space, line break or \
+                     other character at byte {at} that an Authorization header cannot carry"
+                )));
+            }
+            token.clone()
+        }
         Some(_) => {
             return Err(Error::exchange(
                 "token endpoint reply has an `access_token` that is not a non-empty string",

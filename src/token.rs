@@ -90,8 +90,16 @@ pub fn mint_at(spec: &JwtSpec, now: u64, jti: &str) -> Result<Secret<String>, Er
             .map(|json| URL_SAFE_NO_PAD.encode(json))
             .map_err(|e| Error::config(format!("the token cannot be written as JSON: {e}")))
     };
-    let header = encode(serde_json::to_vec(&header(spec)))?;
-    let claims = encode(serde_json::to_vec(&claims(spec, now, jti)))?;
+    let header_json = serde_json::to_vec(&header(spec));
+    let claims_json = serde_json::to_vec(&claims(spec, now, jti));
+    if let (Ok(h), Ok(c)) = (&header_json, &claims_json) {
+        // The header and claims are what `token --decode` prints; the
+        // signature, which makes them a usable token, is never logged.
+        log::trace!("signing header {}", String::from_utf8_lossy(h));
+        log::trace!("signing claims {}", String::from_utf8_lossy(c));
+    }
+    let header = encode(header_json)?;
+    let claims = encode(claims_json)?;
     let message = format!("{header}.{claims}");
     let signature = spec.key.sign(message.as_bytes()).map_err(|e| {
         Error::config(format!(

@@ -483,9 +483,23 @@ fn verbose_call_through_exchange_redacts_secrets() {
         "> Authorization: Bearer (redacted)",
         "< x-request-id: req-1",
         " ms",
+        "trace: signing header {\"alg\":",
+        "trace: signing claims {\"iss\":",
+        "trace: reply member access_token: (redacted, ",
+        "trace: reply member expires_in: ",
     ] {
         assert!(stderr.contains(expected), "stderr lacks {expected:?}:\n{stderr}");
     }
+}
+
+#[test]
+fn single_verbose_flag_leaves_out_trace_detail() {
+    let server = token_and_api_server();
+    let setup = Setup::new(&exchange_credential("wh", &server));
+    let (code, _, stderr) = setup.run(&["-v", "call", "wh", "/items"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("debug: > GET "), "{stderr}");
+    assert!(!stderr.contains("trace:"), "{stderr}");
 }
 
 #[test]
