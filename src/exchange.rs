@@ -212,8 +212,8 @@ pub fn parse_reply(
     })
 }
 
-/// Members of a token reply whose values are shown at trace level; every
-/// other value may be a token and is shown only by its type and length.
+/// Members of a token reply whose values are shown at trace level. Any
+/// other value may be a token, so it is shown only by its type and length.
 const SHOWN_REPLY_MEMBERS: [&str; 7] = [
     "token_type",
     "expires_in",

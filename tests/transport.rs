@@ -1113,7 +1113,8 @@ fn path_cannot_climb_out_of_base_path() {
     for path in ["/../admin", "..", "/a/../../admin", "/%2e%2e/admin", "/%2E./admin", "./x"] {
         let (code, stdout, stderr) = setup.run(&["call", "api", path]);
         assert_eq!(code, Some(2), "{path:?}: {stderr}");
-        assert!(stderr.contains(". or .. segment") && stderr.contains("/v1"), "{stderr}");
+        assert!(stderr.contains(". or .. segment"), "{stderr}");
+        assert!(stderr.contains("/v1"), "{stderr}");
         assert!(stdout.is_empty());
     }
     assert_eq!(server.count(), 0);
@@ -1123,7 +1124,7 @@ fn path_cannot_climb_out_of_base_path() {
 }
 
 #[test]
-fn framing_headers_are_refused_before_sending() {
+fn framing_headers_rejected() {
     let server = TestServer::start(|_| Reply::text(200, "ok"));
     let setup = Setup::new(&api_credential(&server.url(), ""));
     for header in ["Content-Length: 5", "transfer-encoding: chunked"] {
@@ -1149,7 +1150,8 @@ fn output_target_is_checked_before_sending() {
     let missing = setup.dir().join("absent/out.json");
     let (code, _, stderr) = setup.run(&["call", "api", "/x", "-o", missing.to_str().unwrap()]);
     assert_eq!(code, Some(2), "{stderr}");
-    assert!(stderr.contains("absent") && stderr.contains("does not exist"), "{stderr}");
+    assert!(stderr.contains("absent"), "{stderr}");
+    assert!(stderr.contains("does not exist"), "{stderr}");
     assert_eq!(server.count(), 0);
 
     let (code, stdout, _) = setup.run(&["call", "api", "/x", "-o", "-"]);
@@ -1158,7 +1160,7 @@ fn output_target_is_checked_before_sending() {
 }
 
 #[test]
-fn output_file_is_not_left_behind_when_the_request_fails() {
+fn output_file_removed_on_failure() {
     let setup = Setup::new(&api_credential(&closed_port_url(), ""));
     let target = setup.dir().join("out.json");
     let (code, _, stderr) = setup.run(&["call", "api", "/x", "-o", target.to_str().unwrap()]);

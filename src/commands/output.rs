@@ -1,4 +1,4 @@
-//! Where `call` writes the response: stdout, or a file that is opened
+//! The destination of `call`'s response: stdout, or a file that is opened
 //! before the request is sent and appears only once the body is complete.
 
 use std::fs::{self, File};
@@ -62,12 +62,12 @@ impl PendingFile {
         })
     }
 
-    /// The path the user gave.
+    /// Returns the path that `-o` gave.
     pub fn target(&self) -> &Path {
         &self.target
     }
 
-    /// The writer for the body.
+    /// Returns the writer for the body.
     pub fn writer(&mut self) -> &mut BufWriter<File> {
         self.writer.as_mut().expect("the writer is taken only by commit")
     }
@@ -124,13 +124,14 @@ mod tests {
     }
 
     #[test]
-    fn folder_and_missing_parent_are_refused_before_any_file_is_made() {
+    fn folder_and_missing_parent_rejected() {
         let dir = folder();
         let err = Output::open(Some(&dir)).err().unwrap().to_string();
         assert!(err.contains("is a folder"), "{err}");
         let missing = dir.join("absent").join("out.json");
         let err = Output::open(Some(&missing)).err().unwrap().to_string();
-        assert!(err.contains("does not exist") && err.contains("out.json"), "{err}");
+        assert!(err.contains("does not exist"), "{err}");
+        assert!(err.contains("out.json"), "{err}");
         fs::remove_dir_all(dir).unwrap();
     }
 
