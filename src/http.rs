@@ -253,6 +253,13 @@ fn tls_error(cause: &str, shown: &str) -> Error {
         error.with_hint(
             "if the server uses a private CA, set `ca_file` on the credential to its PEM file",
         )
+    } else if cause.contains("InvalidContentType") {
+        // A plain HTTP server answers the TLS ClientHello with an HTTP
+        // error page, which rustls reads as a record of an unknown type.
+        error.with_hint(
+            "the server answered in plain HTTP, not TLS; check the port, or use http:// \
+             for a loopback server without TLS",
+        )
     } else {
         error
     }
@@ -283,6 +290,15 @@ pub fn write_head<B>(out: &mut impl Write, response: &ureq::http::Response<B>) -
         out.write_all(b"\r\n")?;
     }
     out.write_all(b"\r\n")
+}
+
+/// Returns the status code with its reason phrase, such as `404 Not Found`,
+/// or the code alone when the status has no standard phrase.
+pub fn status_text(status: ureq::http::StatusCode) -> String {
+    match status.canonical_reason() {
+        Some(reason) => format!("{} {reason}", status.as_u16()),
+        None => status.as_u16().to_string(),
+    }
 }
 
 /// Returns the exit code for a final HTTP status: 0 below 300, then 3, 4

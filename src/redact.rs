@@ -166,9 +166,8 @@ pub fn log_response(what: &str, response: &ureq::http::Response<ureq::Body>, ela
     }
     let status = response.status();
     log::debug!(
-        "< HTTP {} {} from {what} in {} ms",
-        status.as_u16(),
-        status.canonical_reason().unwrap_or(""),
+        "< HTTP {} from {what} in {} ms",
+        crate::http::status_text(status),
         elapsed.as_millis()
     );
     for (name, value) in response.headers() {

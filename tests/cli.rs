@@ -443,13 +443,20 @@ fn call_http_status_exit_codes_keep_body() {
         Reply::text(status, &format!("body-{status}")).header("Location", "/elsewhere")
     });
     let setup = Setup::new(&api_credential("api", &server.url(), ""));
-    for (status, code) in [(200, 0), (302, 3), (404, 4), (401, 4), (500, 5), (503, 5)] {
+    for (status, code) in [(200, 0), (302, 3), (404, 4), (401, 4), (500, 5), (503, 5), (599, 5)] {
         let output = setup.cmd().args(["call", "api", &status.to_string()]).output().unwrap();
         assert_eq!(output.status.code(), Some(code), "HTTP {status}");
         assert_eq!(String::from_utf8_lossy(&output.stdout), format!("body-{status}"));
         if code != 0 {
             let stderr = String::from_utf8_lossy(&output.stderr);
             assert!(stderr.contains(&format!("HTTP {status}")), "{stderr}");
+            assert!(!stderr.contains("  "), "double space in {stderr}");
+        }
+        if status == 302 {
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            let target = format!("redirecting to {}/elsewhere", server.url());
+            assert!(stderr.contains(&target), "{stderr}");
+            assert!(stderr.contains("hint: add -L"), "{stderr}");
         }
     }
     // A redirect is final: nothing requested the Location.
@@ -638,4 +645,22 @@ fn verbose_log_never_shows_tokens() {
     assert!(stderr.contains("debug:"), "{stderr}");
     assert!(!stderr.contains("access-1"), "{stderr}");
     assert!(!stderr.contains("eyJ"), "{stderr}");
+}
+
+#[test]
+fn unknown_credential_lists_defined_names() {
+    let toml = jwt_credential("alpha", &key_path_line("ec-p256-pkcs8.pem"), None)
+        + &jwt_credential("beta", &key_path_line("ec-p256-pkcs8.pem"), None);
+    let setup = Setup::new(&toml);
+    let output = setup.cmd().args(["token", "gamma"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(8));
+    assert!(output.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("no credential named `gamma`"), "{stderr}");
+    assert!(stderr.contains("hint: defined credentials: alpha, beta"), "{stderr}");
+
+    let output = setup.cmd().args(["token", ""]).output().unwrap();
+    assert_eq!(output.status.code(), Some(8));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("the credential name is empty"), "{stderr}");
 }

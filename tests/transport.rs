@@ -474,6 +474,18 @@ fn tls_unknown_ca_is_exit_6_with_hint() {
 }
 
 #[test]
+fn tls_to_plain_http_server_has_hint() {
+    let server = TestServer::start(|_| Reply::text(200, "plain"));
+    let https = server.url().replace("http://", "https://");
+    let setup = Setup::new(&api_credential(&https, ""));
+    let (code, stdout, stderr) = setup.run(&["call", "api", "/me"]);
+    assert_eq!(code, Some(6), "{stderr}");
+    assert!(stdout.is_empty());
+    assert!(stderr.contains("TLS"), "{stderr}");
+    assert!(stderr.contains("hint: the server answered in plain HTTP"), "{stderr}");
+}
+
+#[test]
 fn tls_ca_file_also_trusts_token_endpoint() {
     let setup = Setup::new("");
     let pki = Pki::new(setup.dir());

@@ -85,6 +85,7 @@ pub fn run(config: Option<&Path>, args: CallArgs) -> anyhow::Result<u8> {
     let status = outcome.response.status();
 
     let Outcome { hop, response, refused } = outcome;
+    let location = redirect_target(&response, &hop.url);
     write_response(response, args.include, output, &hop.url)?;
     let shown = http::origin_and_path(&hop.url);
     if let Some(reason) = refused {
@@ -96,14 +97,27 @@ pub fn run(config: Option<&Path>, args: CallArgs) -> anyhow::Result<u8> {
         return Ok(http::status_exit_code(status.as_u16()));
     }
     if status.as_u16() >= 300 {
-        eprintln!(
-            "namedcred: HTTP {} {} from {} {shown}",
-            status.as_u16(),
-            status.canonical_reason().unwrap_or(""),
-            hop.method
-        );
+        let text = http::status_text(status);
+        match location {
+            Some(target) => eprintln!(
+                "namedcred: HTTP {text} from {} {shown}, redirecting to {target}\n\
+                 hint: add -L to follow redirects on the credential's origin",
+                hop.method
+            ),
+            None => eprintln!("namedcred: HTTP {text} from {} {shown}", hop.method),
+        }
     }
     Ok(http::status_exit_code(status.as_u16()))
+}
+
+/// Returns the `Location` of a 3xx response, resolved against the request
+/// URL and shown without its query, which may carry secrets.
+fn redirect_target(response: &Response<ureq::Body>, url: &Url) -> Option<String> {
+    if !response.status().is_redirection() {
+        return None;
+    }
+    let location = response.headers().get("location")?.to_str().ok()?;
+    url.join(location).ok().map(|target| http::origin_and_path(&target))
 }
 
 /// Joins the path to the `instance_url` of the token reply, which must be

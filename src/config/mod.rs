@@ -130,8 +130,14 @@ impl Config {
     /// Builds the error for a credential name that the file does not define.
     fn unknown_credential(&self, name: &str) -> Error {
         let known: Vec<&str> = self.names().collect();
-        let error =
-            Error::config(format!("no credential named `{name}` in {}", self.path.display()));
+        let error = if name.is_empty() {
+            Error::config(format!(
+                "the credential name is empty; give a name defined in {}",
+                self.path.display()
+            ))
+        } else {
+            Error::config(format!("no credential named `{name}` in {}", self.path.display()))
+        };
         if known.is_empty() {
             error.with_hint("the file defines no credentials; add a [credentials.<name>] table")
         } else {
