@@ -94,6 +94,39 @@ fn list_json_is_array() {
 }
 
 #[test]
+fn list_fills_preset_defaults() {
+    let key = fixture("rsa2048-pkcs8.pem").display().to_string();
+    let toml = format!(
+        "[credentials.gh]\npreset = \"github-app\"\nissuer = \"123\"\nkey_path = \"{key}\"\n\
+         installation_id = 42\n\
+         [credentials.sf]\npreset = \"salesforce\"\nissuer = \"client\"\nsubject = \"u@x\"\n\
+         key_path = \"{key}\"\n\
+         [credentials.snow]\npreset = \"snowflake\"\naccount = \"xy12345\"\nuser = \"bot\"\n\
+         key_path = \"{key}\"\n"
+    );
+    let setup = Setup::new(&toml);
+    let (code, stdout, stderr) = setup.run(&["list", "--json"]);
+    assert_eq!(code, 0, "{stderr}");
+    let value: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(
+        value,
+        json!([
+            { "name": "gh", "protocol": "jwt-exchange", "url": "https://api.github.com" },
+            {
+                "name": "sf",
+                "protocol": "jwt-exchange",
+                "url": "(instance_url of the token reply)"
+            },
+            {
+                "name": "snow",
+                "protocol": "jwt",
+                "url": "https://xy12345.snowflakecomputing.com"
+            },
+        ])
+    );
+}
+
+#[test]
 fn list_of_empty_file_is_empty() {
     let setup = Setup::new("");
     let (code, stdout, _) = setup.run(&["list", "--json"]);

@@ -15,34 +15,36 @@ use crate::error::Error;
 #[derive(Debug, Serialize)]
 struct Row<'a> {
     name: &'a str,
-    protocol: Option<&'a str>,
-    url: Option<&'a str>,
+    protocol: Option<String>,
+    url: Option<String>,
 }
 
 /// Prints one line per credential, or a JSON array with `--json`.
 ///
 /// The rows show the fields as written (after environment variable
-/// references are replaced), so a credential that `check` rejects is still
-/// listed.
+/// references are replaced) with the preset's defaults filled in, so a
+/// credential that `check` rejects is still listed.
 pub fn run_list(config: Option<&Path>, args: ListArgs) -> anyhow::Result<u8> {
     let file = Config::load(config)?;
     let rows: Vec<Row> = file
         .names()
-        .filter_map(|name| file.raw(name).map(|raw| (name, raw)))
-        .map(|(name, raw)| Row { name, protocol: raw.protocol.as_deref(), url: raw.url.as_deref() })
+        .filter_map(|name| {
+            let (protocol, url) = file.protocol_and_url(name)?;
+            Some(Row { name, protocol, url })
+        })
         .collect();
     if args.json {
         print_line(serde_json::to_string_pretty(&rows)?.as_bytes())?;
         return Ok(0);
     }
     let width = rows.iter().map(|row| row.name.len()).max().unwrap_or(0);
-    let protocol_width = rows.iter().map(|row| row.protocol.unwrap_or("-").len()).max();
+    let protocol_width = rows.iter().map(|row| row.protocol.as_deref().unwrap_or("-").len()).max();
     for row in &rows {
         let line = format!(
             "{:width$}  {:protocol_width$}  {}",
             row.name,
-            row.protocol.unwrap_or("-"),
-            row.url.unwrap_or("-"),
+            row.protocol.as_deref().unwrap_or("-"),
+            row.url.as_deref().unwrap_or("-"),
             protocol_width = protocol_width.unwrap_or(0)
         );
         print_line(line.as_bytes())?;

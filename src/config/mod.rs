@@ -106,6 +106,27 @@ impl Config {
         self.credentials.get(name)
     }
 
+    /// Returns the protocol and API URL of the named credential as written,
+    /// with its preset's defaults filled in. A Salesforce credential
+    /// without `url` shows where its URL comes from instead.
+    pub fn protocol_and_url(&self, name: &str) -> Option<(Option<String>, Option<String>)> {
+        let raw = self.credentials.get(name)?;
+        let written = (raw.protocol.clone(), raw.url.clone());
+        let Ok(Some(preset)) = preset::parse(name, raw) else {
+            return Some(written);
+        };
+        if preset::takes_url_from_token_reply(Some(preset), raw) {
+            let protocol = raw.protocol.clone().unwrap_or_else(|| "jwt-exchange".to_string());
+            return Some((Some(protocol), Some("(instance_url of the token reply)".to_string())));
+        }
+        let mut filled = raw.clone();
+        match preset::apply_defaults(name, preset, &mut filled) {
+            Ok(()) => Some((filled.protocol, filled.url)),
+            // `check` reports the error; the listing shows what is written.
+            Err(_) => Some(written),
+        }
+    }
+
     /// Returns the credential names in sorted order.
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.credentials.keys().map(String::as_str)
