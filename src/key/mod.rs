@@ -6,6 +6,7 @@
 //! that cannot be used fails with a message that names the form found and,
 //! where one exists, the command that converts it.
 
+mod command;
 mod foreign;
 mod google;
 mod jwk;

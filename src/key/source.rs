@@ -3,17 +3,16 @@
 //! PEM or DER key, a JWK or JWKS, or a Google service account key file.
 //! Encrypted PKCS#8 keys are decrypted here with a passphrase.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::PathBuf;
 
 use pkcs8::pkcs5::Error as Pkcs5Error;
 
-use super::{PrivateKey, google, jwk};
+use super::{PrivateKey, command, google, jwk};
 use crate::error::Error;
 use crate::secret::Secret;
 
 /// The place the key bytes are read from.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub enum KeySource {
     /// A file, read byte for byte.
     Path(PathBuf),
@@ -28,6 +27,20 @@ pub enum KeySource {
         /// The working folder: the configuration file's folder.
         dir: PathBuf,
     },
+}
+
+/// Shows where the key comes from, never inline key text.
+impl std::fmt::Debug for KeySource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KeySource::Path(path) => f.debug_tuple("Path").field(path).finish(),
+            KeySource::Env(variable) => f.debug_tuple("Env").field(variable).finish(),
+            KeySource::Inline(_) => f.write_str("Inline(<redacted>)"),
+            KeySource::Command { command, dir } => {
+                f.debug_struct("Command").field("command", command).field("dir", dir).finish()
+            }
+        }
+    }
 }
 
 /// The format of the key text.
@@ -137,7 +150,9 @@ fn read(source: &KeySource, origin: &str) -> Result<Vec<u8>, Error> {
             .map_err(|e| Error::config(format!("cannot read key file {origin}: {e}")))?,
         KeySource::Env(variable) => read_env(variable)?.into_bytes(),
         KeySource::Inline(text) => text.clone().into_bytes(),
-        KeySource::Command { command, dir } => run_command(command, dir)?,
+        KeySource::Command { command, dir } => {
+            command::run(command, dir, command::KEY_COMMAND_TIMEOUT)?
+        }
     };
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(Error::config(format!("key {origin} is empty")));
@@ -156,34 +171,6 @@ fn read_env(variable: &str) -> Result<String, Error> {
             Error::config(format!("key_env names {variable}, which is not valid UTF-8"))
         }
     })
-}
-
-/// Runs `key_command` with `sh -c` and returns its stdout. A non-zero exit
-/// is an error that shows the command's stderr.
-// NOTE: the command runs without a time limit, like AWS credential_process;
-// a command that never exits blocks namedcred.
-fn run_command(command: &str, dir: &Path) -> Result<Vec<u8>, Error> {
-    // A configuration file named without a folder has an empty parent.
-    let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
-    log::debug!("running key_command `{command}` in {}", dir.display());
-    let output = Command::new("sh")
-        .arg("-c")
-        .arg(command)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| Error::config(format!("cannot run key_command `{command}`: {e}")))?;
-    if output.status.success() {
-        return Ok(output.stdout);
-    }
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    let stderr = stderr.trim();
-    let status = match output.status.code() {
-        Some(code) => format!("exited with status {code}"),
-        None => "was stopped by a signal".to_string(),
-    };
-    let shown = if stderr.is_empty() { "(no stderr)".to_string() } else { stderr.to_string() };
-    Err(Error::config(format!("key_command `{command}` {status}: {shown}")))
 }
 
 /// Parses JSON key text.
@@ -339,6 +326,14 @@ mod tests {
     use super::*;
 
     const FOLDED: &str = "-----BEGIN PRIVATE KEY----- AAAA BBBB -----END PRIVATE KEY-----";
+
+    #[test]
+    fn debug_hides_inline_key_text() {
+        let shown = format!("{:?}", KeySource::Inline(FOLDED.to_string()));
+        assert_eq!(shown, "Inline(<redacted>)");
+        let shown = format!("{:?}", KeySource::Env("PEM_VAR".to_string()));
+        assert_eq!(shown, "Env(\"PEM_VAR\")");
+    }
 
     #[test]
     fn folded_pem_rewrapped() {

@@ -1,0 +1,141 @@
+//! `key_command`: a command run with `sh -c` whose stdout is the private
+//! key, with a time limit so that a hung secret store cannot block a
+//! script forever.
+
+use std::io::Read;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use crate::error::Error;
+
+/// Time a key command may run before it is stopped.
+pub const KEY_COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Interval between checks whether the command has exited.
+const POLL_INTERVAL: Duration = Duration::from_millis(5);
+
+/// Runs `command` with `sh -c` in `dir` and returns its stdout. A non-zero
+/// exit is an error that shows the command's stderr, and a command still
+/// running after `limit` is stopped with its child processes.
+pub fn run(command: &str, dir: &Path, limit: Duration) -> Result<Vec<u8>, Error> {
+    // A configuration file named without a folder has an empty parent.
+    let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
+    log::debug!("running key_command `{command}` in {}", dir.display());
+    let mut shell = Command::new("sh");
+    shell
+        .arg("-c")
+        .arg(command)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    #[cfg(unix)]
+    {
+        // Its own process group, so that a timeout stops the commands the
+        // shell started as well, and they release the output pipes.
+        use std::os::unix::process::CommandExt;
+        shell.process_group(0);
+    }
+    let mut child = shell
+        .spawn()
+        .map_err(|e| Error::config(format!("cannot run key_command `{command}`: {e}")))?;
+    let stdout = read_to_end(child.stdout.take());
+    let stderr = read_to_end(child.stderr.take());
+
+    let status = wait(&mut child, limit)
+        .map_err(|e| Error::config(format!("waiting for key_command `{command}` failed: {e}")))?;
+    let Some(status) = status else {
+        stop(&mut child);
+        return Err(Error::config(format!(
+            "key_command `{command}` timed out after {} s and was stopped",
+            limit.as_secs()
+        ))
+        .with_hint("run the command by hand to see whether it waits for input or a login"));
+    };
+    let stdout = stdout.join().unwrap_or_default();
+    let stderr = stderr.join().unwrap_or_default();
+    if status.success() {
+        return Ok(stdout);
+    }
+    let stderr = String::from_utf8_lossy(&stderr);
+    let stderr = stderr.trim();
+    let status = match status.code() {
+        Some(code) => format!("exited with status {code}"),
+        None => "was stopped by a signal".to_string(),
+    };
+    let shown = if stderr.is_empty() { "(no stderr)".to_string() } else { stderr.to_string() };
+    Err(Error::config(format!("key_command `{command}` {status}: {shown}")))
+}
+
+/// Reads a pipe to its end on a thread, so that a command that writes more
+/// than a pipe buffer never blocks while namedcred waits for it.
+fn read_to_end(pipe: Option<impl Read + Send + 'static>) -> JoinHandle<Vec<u8>> {
+    thread::spawn(move || {
+        let mut bytes = Vec::new();
+        if let Some(mut pipe) = pipe {
+            let _ = pipe.read_to_end(&mut bytes);
+        }
+        bytes
+    })
+}
+
+/// Waits for the child to exit, up to `limit`. Returns `None` on timeout.
+fn wait(child: &mut Child, limit: Duration) -> std::io::Result<Option<std::process::ExitStatus>> {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return Ok(Some(status));
+        }
+        if Instant::now() >= deadline {
+            return Ok(None);
+        }
+        thread::sleep(POLL_INTERVAL);
+    }
+}
+
+/// Stops the command and every process in its group.
+fn stop(child: &mut Child) {
+    #[cfg(unix)]
+    {
+        // The group id is the shell's process id, because of process_group(0).
+        let group = format!("-{}", child.id());
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &group])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_and_failure() {
+        let dir = Path::new(".");
+        assert_eq!(run("printf key", dir, KEY_COMMAND_TIMEOUT).unwrap(), b"key");
+        let err = run("echo denied >&2; exit 3", dir, KEY_COMMAND_TIMEOUT).unwrap_err();
+        assert!(err.message.contains("exited with status 3: denied"), "{}", err.message);
+    }
+
+    #[test]
+    fn large_output_does_not_block() {
+        let bytes = run("head -c 1000000 /dev/zero", Path::new("."), KEY_COMMAND_TIMEOUT).unwrap();
+        assert_eq!(bytes.len(), 1_000_000);
+    }
+
+    #[test]
+    fn hung_command_and_its_children_are_stopped() {
+        let started = Instant::now();
+        // The background sleep keeps stdout open unless the group is killed.
+        let err =
+            run("sleep 30 & sleep 30", Path::new("."), Duration::from_millis(300)).unwrap_err();
+        assert!(err.message.contains("timed out after"), "{}", err.message);
+        assert!(started.elapsed() < Duration::from_secs(20), "the command was not stopped");
+    }
+}
