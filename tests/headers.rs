@@ -181,6 +181,48 @@ fn clock_skew_backdates_iat_and_nbf() {
 }
 
 #[test]
+fn certificate_of_other_key_rejected() {
+    let setup = Setup::new("");
+    let cert = setup.home.path().join("ec-cert.pem");
+    let status = std::process::Command::new("openssl")
+        .args(["req", "-x509", "-new", "-subj", "/CN=other", "-days", "1", "-key"])
+        .arg(fixture("ec-p256-pkcs8.pem"))
+        .arg("-out")
+        .arg(&cert)
+        .status()
+        .expect("openssl must be installed");
+    assert!(status.success());
+    std::fs::write(
+        &setup.config,
+        credential("api", &format!("cert_path = \"{}\"", cert.display())),
+    )
+    .unwrap();
+    let output = setup.run("api");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(8), "{stderr}");
+    assert!(output.stdout.is_empty());
+    assert!(stderr.contains("`cert_path`"), "{stderr}");
+    assert!(stderr.contains("public key of another key pair"), "{stderr}");
+
+    let hmac = format!(
+        "[credentials.mac]\nprotocol = \"jwt\"\nurl = \"http://127.0.0.1:9\"\nissuer = \"iss\"\n\
+         secret_env = \"HEADERS_HMAC\"\ncert_path = \"{}\"\n",
+        fixture("rsa2048-cert.pem").display()
+    );
+    std::fs::write(&setup.config, hmac).unwrap();
+    let output = hermetic_cmd(setup.home.path())
+        .arg("--config")
+        .arg(&setup.config)
+        .args(["token", "mac"])
+        .env("HEADERS_HMAC", "a-secret-of-at-least-thirty-two-bytes-0123456789")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(8), "{stderr}");
+    assert!(stderr.contains("HMAC secret has no public key"), "{stderr}");
+}
+
+#[test]
 fn header_config_errors_exit_8() {
     let key = fixture("rsa2048-pkcs8.pem");
     let cases = [

@@ -75,7 +75,7 @@ pub fn resolve(name: &str, raw: &RawCredential, base_dir: &Path) -> Result<Crede
     };
 
     let mut jwt = resolve_jwt(name, raw, &protocol, loaded)?;
-    jwt.header = header::resolve_header(name, raw, base_dir)?;
+    jwt.header = header::resolve_header(name, raw, base_dir, &jwt.key)?;
     jwt.clock_skew = header::resolve_clock_skew(name, raw)?;
     jwt.not_before = raw.not_before.unwrap_or(false);
     let headers = resolve_headers(name, raw)?;
