@@ -63,9 +63,17 @@ impl ProxyChoice {
     }
 }
 
-/// One `NO_PROXY` entry.
+/// One `NO_PROXY` entry: the hosts it covers, and the port when the
+/// entry names one (`example.com:8443`), else every port.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum NoProxyEntry {
+struct NoProxyEntry {
+    hosts: NoProxyHosts,
+    port: Option<u16>,
+}
+
+/// The hosts that a `NO_PROXY` entry covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum NoProxyHosts {
     /// `*`: every host is reached directly.
     All,
     /// A domain that matches itself and its subdomains, lowercase, without
@@ -124,31 +132,34 @@ impl ProxyEnv {
     /// Tells whether `NO_PROXY` sends requests to `url` directly.
     fn bypasses(&self, url: &Url) -> bool {
         let Some(host) = url.host() else { return false };
-        self.no_proxy.iter().any(|entry| entry.matches(&host))
+        let port = url.port_or_known_default();
+        self.no_proxy.iter().any(|entry| {
+            entry.port.is_none_or(|wanted| port == Some(wanted)) && entry.hosts.matches(&host)
+        })
     }
 }
 
-impl NoProxyEntry {
+impl NoProxyHosts {
     /// Tells whether the entry covers `host`.
     fn matches(&self, host: &Host<&str>) -> bool {
         let address = match host {
             Host::Domain(domain) => {
                 let domain = domain.trim_end_matches('.').to_ascii_lowercase();
                 return match self {
-                    NoProxyEntry::All => true,
-                    NoProxyEntry::Domain(pattern) => {
+                    NoProxyHosts::All => true,
+                    NoProxyHosts::Domain(pattern) => {
                         domain == *pattern || domain.ends_with(&format!(".{pattern}"))
                     }
-                    NoProxyEntry::Network(..) => false,
+                    NoProxyHosts::Network(..) => false,
                 };
             }
             Host::Ipv4(ip) => IpAddr::V4(*ip),
             Host::Ipv6(ip) => IpAddr::V6(*ip),
         };
         match self {
-            NoProxyEntry::All => true,
-            NoProxyEntry::Domain(_) => false,
-            NoProxyEntry::Network(network, prefix) => in_network(address, *network, *prefix),
+            NoProxyHosts::All => true,
+            NoProxyHosts::Domain(_) => false,
+            NoProxyHosts::Network(network, prefix) => in_network(address, *network, *prefix),
         }
     }
 }
@@ -187,10 +198,34 @@ fn parse_no_proxy(value: &str) -> Vec<NoProxyEntry> {
 }
 
 /// Parses one `NO_PROXY` entry: `*`, a domain (a leading dot is ignored),
-/// an IP address, or an IP network in CIDR notation.
+/// an IP address, or an IP network in CIDR notation, each optionally
+/// followed by `:PORT` (an IPv6 address then in brackets: `[::1]:8443`).
 fn parse_no_proxy_entry(entry: &str) -> NoProxyEntry {
+    let (host, port) = split_port(entry);
+    NoProxyEntry { hosts: parse_no_proxy_hosts(host), port }
+}
+
+/// Splits a trailing `:PORT` from a `NO_PROXY` entry. A bare IPv6 address
+/// such as `::1` has colons but no port.
+fn split_port(entry: &str) -> (&str, Option<u16>) {
+    if entry.parse::<IpAddr>().is_ok() {
+        return (entry, None);
+    }
+    match entry.rsplit_once(':') {
+        Some((host, port)) if !host.is_empty() && !host.ends_with(':') => {
+            match port.parse::<u16>() {
+                Ok(port) => (host, Some(port)),
+                Err(_) => (entry, None),
+            }
+        }
+        _ => (entry, None),
+    }
+}
+
+/// Parses the host part of a `NO_PROXY` entry.
+fn parse_no_proxy_hosts(entry: &str) -> NoProxyHosts {
     if entry == "*" {
-        return NoProxyEntry::All;
+        return NoProxyHosts::All;
     }
     let (address, prefix) = match entry.split_once('/') {
         Some((address, prefix)) => (address, prefix.parse::<u8>().ok()),
@@ -199,12 +234,10 @@ fn parse_no_proxy_entry(entry: &str) -> NoProxyEntry {
     let bare = address.trim_start_matches('[').trim_end_matches(']');
     if let Ok(ip) = bare.parse::<IpAddr>() {
         let full = if ip.is_ipv4() { 32 } else { 128 };
-        return NoProxyEntry::Network(ip, prefix.unwrap_or(full).min(full));
+        return NoProxyHosts::Network(ip, prefix.unwrap_or(full).min(full));
     }
-    // NOTE: an entry with a port, such as `example.com:8080`, is kept as a
-    // name and so never matches; ports in NO_PROXY are not supported.
     let domain = entry.trim_start_matches('.').trim_end_matches('.');
-    NoProxyEntry::Domain(domain.to_ascii_lowercase())
+    NoProxyHosts::Domain(domain.to_ascii_lowercase())
 }
 
 /// Tells whether `address` lies in `network/prefix`.
@@ -290,6 +323,22 @@ mod tests {
         assert_eq!(chosen(&nets, "https://127.0.0.1:9/"), None);
         assert!(chosen(&nets, "https://11.0.0.1/").is_some());
         assert!(chosen(&nets, "https://127.0.0.2/").is_some());
+    }
+
+    #[test]
+    fn no_proxy_entries_with_ports() {
+        let list = "example.com:8443, 127.0.0.1:9000, [::1]:7000, 10.0.0.0/8:443, ::2";
+        let env =
+            env(&[("https_proxy", "http://p:1"), ("http_proxy", "http://p:1"), ("no_proxy", list)]);
+        assert_eq!(chosen(&env, "https://api.example.com:8443/"), None);
+        assert!(chosen(&env, "https://api.example.com/").is_some());
+        assert_eq!(chosen(&env, "http://127.0.0.1:9000/"), None);
+        assert!(chosen(&env, "http://127.0.0.1:9001/").is_some());
+        assert_eq!(chosen(&env, "http://[::1]:7000/"), None);
+        assert!(chosen(&env, "http://[::1]:7001/").is_some());
+        assert_eq!(chosen(&env, "https://10.1.2.3/"), None);
+        assert!(chosen(&env, "http://10.1.2.3/").is_some());
+        assert_eq!(chosen(&env, "http://[::2]:1234/"), None);
     }
 
     #[test]
