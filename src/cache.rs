@@ -96,30 +96,30 @@ impl Slot {
         &self,
         reuse: Reuse<'_>,
         fetch: impl FnOnce() -> Result<Entry, Error>,
-    ) -> Result<Secret<String>, Error> {
+    ) -> Result<Entry, Error> {
         if let Reuse::Fresh = reuse
-            && let Some(token) = self.reusable(reuse, false)
+            && let Some(entry) = self.reusable(reuse, false)
         {
-            return Ok(token);
+            return Ok(entry);
         }
         let Some(_guard) = self.lock_or_warn() else {
-            return fetch().map(|entry| entry.access_token);
+            return fetch();
         };
         // Another process may have written a token while this one waited.
-        if let Some(token) = self.reusable(reuse, true) {
-            return Ok(token);
+        if let Some(entry) = self.reusable(reuse, true) {
+            return Ok(entry);
         }
         if let Reuse::Except(_) = reuse {
             self.remove_or_warn();
         }
         let entry = fetch()?;
         self.store(&entry);
-        Ok(entry.access_token)
+        Ok(entry)
     }
 
     /// Returns the cached token when it is fresh and `reuse` allows it.
     /// With `warn`, a damaged entry is reported as a warning.
-    fn reusable(&self, reuse: Reuse<'_>, warn: bool) -> Option<Secret<String>> {
+    fn reusable(&self, reuse: Reuse<'_>, warn: bool) -> Option<Entry> {
         let entry = self.read(warn)?;
         let now = crate::token::now();
         if !entry.is_fresh(now) {
@@ -132,7 +132,7 @@ impl Slot {
             return None;
         }
         log::debug!("reusing the cached token of `{}` from {}", entry.credential, self.shown());
-        Some(entry.access_token)
+        Some(entry)
     }
 
     /// Reads the entry. Returns `None` when there is none or it is damaged;
@@ -436,6 +436,7 @@ mod tests {
             obtained_at: crate::token::now(),
             expires_at,
             access_token: Secret::new(token.to_string()),
+            instance_url: None,
         }
     }
 
@@ -445,7 +446,7 @@ mod tests {
             calls.set(calls.get() + 1);
             Ok(entry(token, Some(crate::token::now() + 3600)))
         });
-        result.unwrap().expose().clone()
+        result.unwrap().access_token.expose().clone()
     }
 
     #[test]

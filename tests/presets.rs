@@ -518,6 +518,12 @@ fn salesforce_call_uses_instance_url_without_url() {
     let api = server.requests_to("/services/data/v60.0/limits");
     assert_eq!(api.len(), 1);
     assert_eq!(api[0].bearer(), Some("00D!instance"));
+
+    // The second call reuses the cached token and its instance URL.
+    let body = setup.stdout(&["call", "sf", "/services/data/v60.0/limits"]);
+    assert_eq!(body, "{\"DailyApiRequests\":{\"Max\":15000}}");
+    assert_eq!(server.requests_to("/services/oauth2/token").len(), 1);
+    assert_eq!(server.requests_to("/services/data/v60.0/limits").len(), 2);
 }
 
 #[test]
@@ -537,4 +543,9 @@ fn salesforce_without_url_or_instance_url_exit_7() {
     assert_eq!(output.status.code(), Some(7), "{stderr}");
     assert!(stderr.contains("instance_url"), "{stderr}");
     assert_eq!(server.count(), 1, "only the token endpoint was called");
+
+    // The unusable reply was not cached: the next call exchanges again.
+    let output = setup.run(&["call", "sf", "/services/data"]);
+    assert_eq!(output.status.code(), Some(7));
+    assert_eq!(server.count(), 2);
 }

@@ -31,6 +31,9 @@ pub struct Entry {
     pub expires_at: Option<u64>,
     /// The token itself.
     pub access_token: Secret<String>,
+    /// The `instance_url` of the reply, kept for a credential whose API URL
+    /// comes from the token reply.
+    pub instance_url: Option<String>,
 }
 
 /// The file form of an entry. It implements no Debug, so the token cannot
@@ -45,6 +48,8 @@ struct Stored {
     obtained_at: u64,
     expires_at: Option<u64>,
     access_token: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    instance_url: Option<String>,
 }
 
 impl Entry {
@@ -74,6 +79,7 @@ impl Entry {
             obtained_at: self.obtained_at,
             expires_at: self.expires_at,
             access_token: self.access_token.expose().clone(),
+            instance_url: self.instance_url.clone(),
         };
         serde_json::to_vec(&stored).expect("an entry of strings and integers always serialises")
     }
@@ -102,6 +108,7 @@ impl Entry {
             obtained_at: stored.obtained_at,
             expires_at: stored.expires_at,
             access_token: Secret::new(stored.access_token),
+            instance_url: stored.instance_url,
         })
     }
 }
@@ -155,6 +162,7 @@ mod tests {
             obtained_at,
             expires_at,
             access_token: Secret::new("token-value".to_string()),
+            instance_url: None,
         }
     }
 

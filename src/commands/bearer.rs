@@ -29,12 +29,6 @@ impl<'a> TokenSource<'a> {
     /// Creates the source; `use_cache` is false for `--no-cache`.
     pub fn new(client: &'a HttpClient, credential: &'a Credential, use_cache: bool) -> Self {
         let slot = match &credential.protocol {
-            Protocol::JwtExchange(_) if credential.url_from_token_reply => {
-                log::debug!(
-                    "not caching the access token: the API URL comes from each token reply"
-                );
-                None
-            }
             Protocol::JwtExchange(spec) if use_cache => slot_for(credential, spec),
             Protocol::JwtExchange(_) => {
                 log::debug!("--no-cache: the token cache is neither read nor written");
@@ -77,17 +71,13 @@ impl<'a> TokenSource<'a> {
     /// Returns an access token through the cache, or from an exchange when
     /// there is no cache.
     fn access_token(&self, spec: &ExchangeSpec, reuse: Reuse<'_>) -> Result<Secret<String>, Error> {
-        if self.credential.url_from_token_reply {
-            let reply = exchange::exchange(self.client, self.credential, spec)?;
-            let url = reply.json.expose().get("instance_url").and_then(|u| u.as_str());
-            *self.instance_url.borrow_mut() = url.map(str::to_string);
-            return Ok(reply.access_token);
-        }
         let fetch = || fetch_entry(self.client, self.credential, spec);
-        match &self.slot {
-            Some(slot) => slot.obtain(reuse, fetch),
-            None => fetch().map(|entry| entry.access_token),
-        }
+        let entry = match &self.slot {
+            Some(slot) => slot.obtain(reuse, fetch)?,
+            None => fetch()?,
+        };
+        *self.instance_url.borrow_mut() = entry.instance_url;
+        Ok(entry.access_token)
     }
 }
 
@@ -114,7 +104,21 @@ pub fn fetch_entry(
     credential: &Credential,
     spec: &ExchangeSpec,
 ) -> Result<Entry, Error> {
-    exchange::exchange(client, credential, spec).map(|reply| entry_of(credential, spec, &reply))
+    let reply = exchange::exchange(client, credential, spec)?;
+    let entry = entry_of(credential, spec, &reply);
+    // Checked before the entry is cached, so that a reply without the URL
+    // is never reused.
+    if credential.url_from_token_reply && entry.instance_url.is_none() {
+        return Err(missing_instance_url());
+    }
+    Ok(entry)
+}
+
+/// Builds the error for a token reply without the `instance_url` that a
+/// credential without `url` needs.
+pub fn missing_instance_url() -> Error {
+    Error::exchange("the token reply has no `instance_url`, and the credential sets no `url`")
+        .with_hint("set `url` to the Salesforce instance, such as https://acme.my.salesforce.com")
 }
 
 /// Builds the cache entry of a token endpoint reply received now.
@@ -133,11 +137,19 @@ pub fn entry_of(
             credential.name
         );
     }
+    // Only a credential without `url` needs the instance URL, and only
+    // then is a server-supplied URL kept on disk.
+    let instance_url = credential
+        .url_from_token_reply
+        .then(|| reply.json.expose().get("instance_url").and_then(|u| u.as_str()))
+        .flatten()
+        .map(str::to_string);
     Entry {
         credential: credential.name.clone(),
         token_endpoint: spec.token_endpoint.to_string(),
         obtained_at: now,
         expires_at,
         access_token: reply.access_token.clone(),
+        instance_url,
     }
 }

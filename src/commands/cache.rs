@@ -140,6 +140,7 @@ mod tests {
             obtained_at: 1000,
             expires_at: Some(4600),
             access_token: Secret::new("the-token".to_string()),
+            instance_url: None,
         };
         assert_eq!(row(&entry, 2000)[2], "fresh");
         assert_eq!(row(&entry, 4550)[2], "expiring");

@@ -124,12 +124,7 @@ fn redirect_target(response: &Response<ureq::Body>, url: &Url) -> Option<String>
 /// https (or http to a loopback host, for tests and local servers).
 fn instance_request_url(instance_url: Option<String>, path: &str) -> Result<Url, Error> {
     let Some(text) = instance_url else {
-        return Err(Error::exchange(
-            "the token reply has no `instance_url`, and the credential sets no `url`",
-        )
-        .with_hint(
-            "set `url` to the Salesforce instance, such as https://acme.my.salesforce.com",
-        ));
+        return Err(super::bearer::missing_instance_url());
     };
     let base = Url::parse(&text).map_err(|e| {
         Error::exchange(format!("the token reply's instance_url is not a URL ({e})"))

@@ -103,8 +103,12 @@ fn exchange_and_store(
     let slot = bearer::slot_for(credential, spec);
     let guard = slot.as_ref().and_then(|slot| slot.lock_or_warn());
     let reply = exchange::exchange(client, credential, spec)?;
-    if let (Some(slot), Some(_)) = (&slot, &guard) {
-        slot.store(&bearer::entry_of(credential, spec, &reply));
+    let entry = bearer::entry_of(credential, spec, &reply);
+    // A credential without `url` can reuse a token only with its instance
+    // URL, so a reply without one is printed but not cached.
+    let usable = !credential.url_from_token_reply || entry.instance_url.is_some();
+    if let (Some(slot), Some(_), true) = (&slot, &guard, usable) {
+        slot.store(&entry);
     }
     drop(guard);
     Ok(reply)
