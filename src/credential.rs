@@ -1,6 +1,7 @@
 //! A validated, ready-to-use credential: everything needed to sign a token,
 //! run an exchange and call the API, with no further checks required.
 
+use std::fmt;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -9,8 +10,8 @@ use url::Url;
 use crate::key::SigningKey;
 use crate::tls::TlsSettings;
 
-/// One named credential after validation.
-#[derive(Debug)]
+/// One named credential after validation. Its Debug output shows header
+/// names but not their values, which may be API keys.
 pub struct Credential {
     /// The name of the `[credentials.<name>]` table.
     pub name: String,
@@ -41,8 +42,9 @@ pub enum Protocol {
     JwtExchange(ExchangeSpec),
 }
 
-/// Token endpoint settings for the `jwt-exchange` protocol.
-#[derive(Debug)]
+/// Token endpoint settings for the `jwt-exchange` protocol. Its Debug
+/// output shows parameter names but not their values, such as a client
+/// secret.
 pub struct ExchangeSpec {
     /// Where the assertion is posted.
     pub token_endpoint: Url,
@@ -57,6 +59,42 @@ pub struct ExchangeSpec {
     /// Seconds an access token is assumed to last when neither the reply's
     /// `expires_in` nor the token's own `exp` claim says.
     pub token_lifetime: Option<u64>,
+}
+
+impl fmt::Debug for Credential {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credential")
+            .field("name", &self.name)
+            .field("url", &self.url.as_str())
+            .field("url_from_token_reply", &self.url_from_token_reply)
+            .field("protocol", &self.protocol)
+            .field("jwt", &self.jwt)
+            .field("headers", &NamesOnly(&self.headers))
+            .field("timeout", &self.timeout)
+            .field("tls", &self.tls)
+            .finish()
+    }
+}
+
+impl fmt::Debug for ExchangeSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ExchangeSpec")
+            .field("token_endpoint", &self.token_endpoint.as_str())
+            .field("scope", &self.scope)
+            .field("grant", &self.grant)
+            .field("params", &NamesOnly(&self.params))
+            .field("token_lifetime", &self.token_lifetime)
+            .finish()
+    }
+}
+
+/// Name and value pairs shown as their names, each with a redacted value.
+struct NamesOnly<'a>(&'a [(String, String)]);
+
+impl fmt::Debug for NamesOnly<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.0.iter().map(|(name, _)| (name, "<redacted>"))).finish()
+    }
 }
 
 /// The OAuth grant that trades the minted JWT for an access token.
