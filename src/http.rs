@@ -119,10 +119,12 @@ pub fn join_url(base: &Url, path: &str) -> Result<Url, String> {
 }
 
 /// Tells whether a path segment means "this folder" or "the parent", as URL
-/// parsers read it: `.`, `..` and their percent-encoded spellings.
+/// parsers read it: `.`, `..` and their percent-encoded spellings. Servers
+/// such as Tomcat drop a `;parameter` from a segment, so `..;x` counts too.
 fn is_dot_segment(segment: &str) -> bool {
-    let decoded = segment.to_ascii_lowercase().replace("%2e", ".");
-    decoded == "." || decoded == ".."
+    let decoded = segment.to_ascii_lowercase().replace("%2e", ".").replace("%3b", ";");
+    let name = decoded.split(';').next().unwrap_or_default();
+    name == "." || name == ".."
 }
 
 /// Tells whether `joined` lies at or below `base`, segment by segment, so
@@ -332,7 +334,19 @@ mod tests {
 
     #[test]
     fn join_refuses_dot_segments_in_every_spelling() {
-        for path in ["..", "/../x", "../x", "/a/../../x", "./x", "/%2e%2e/x", "/%2E./x", "/.%2e"] {
+        for path in [
+            "..",
+            "/../x",
+            "../x",
+            "/a/../../x",
+            "./x",
+            "/%2e%2e/x",
+            "/%2E./x",
+            "/.%2e",
+            "/a/..;/b",
+            "/a/..;jsessionid=1/b",
+            "/a/%2e%2e%3b/b",
+        ] {
             let err = join("https://a.example/api/v1", path).unwrap_err();
             assert!(err.contains(". or .. segment"), "{path}: {err}");
         }
