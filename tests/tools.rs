@@ -384,6 +384,20 @@ fn jwks_of_hmac_credential_is_usage_error() {
 }
 
 #[test]
+fn jwks_skips_hmac_with_unset_secret() {
+    let unset = hmac_credential("mac").replace("TOOLS_HMAC", "TOOLS_UNSET_SECRET");
+    let setup = Setup::new(&(jwt_credential("p256", "ec-p256-pkcs8.pem", "") + &unset));
+    let (code, stdout, stderr) = setup.run(&["jwks"]);
+    assert_eq!(code, 0, "{stderr}");
+    let jwks: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(jwks["keys"].as_array().unwrap().len(), 1);
+
+    let (code, _, stderr) = setup.run(&["jwks", "mac"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("HMAC secret"), "{stderr}");
+}
+
+#[test]
 fn completions_for_every_shell_mention_subcommands() {
     let setup = Setup::new("");
     for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {

@@ -38,12 +38,28 @@ pub fn run(config: Option<&Path>, args: JwksArgs) -> anyhow::Result<u8> {
 }
 
 /// Resolves the credentials to publish, in name order when none is named.
+///
+/// A credential with `secret_env` or `secret_path` is known to sign with an
+/// HMAC secret before it is resolved, so an unset secret variable does not
+/// stop the keys of the other credentials from being printed.
 fn select(file: &Config, names: &[String]) -> Result<Vec<Credential>, Error> {
     if !names.is_empty() {
-        return names.iter().map(|name| asymmetric(file.credential(name)?)).collect();
+        return names
+            .iter()
+            .map(|name| {
+                if uses_hmac_secret(file, name) {
+                    return Err(hmac_error(name));
+                }
+                asymmetric(file.credential(name)?)
+            })
+            .collect();
     }
     let mut credentials = Vec::new();
     for name in file.names() {
+        if uses_hmac_secret(file, name) {
+            log::debug!("credential `{name}` skipped: an HMAC secret has no public key");
+            continue;
+        }
         let credential = file.credential(name)?;
         if credential.jwt.key.kind == KeyKind::Hmac {
             log::debug!("credential `{name}` skipped: an HMAC secret has no public key");
@@ -60,16 +76,24 @@ fn select(file: &Config, names: &[String]) -> Result<Vec<Credential>, Error> {
     Ok(credentials)
 }
 
+/// Tells whether the credential as written takes an HMAC secret.
+fn uses_hmac_secret(file: &Config, name: &str) -> bool {
+    file.raw(name).is_some_and(|raw| raw.secret_env.is_some() || raw.secret_path.is_some())
+}
+
 /// Returns the credential unless it signs with an HMAC secret.
 fn asymmetric(credential: Credential) -> Result<Credential, Error> {
     if credential.jwt.key.kind != KeyKind::Hmac {
         return Ok(credential);
     }
-    Err(Error::usage(format!(
-        "credential `{}` signs with {:?}, an HMAC secret, which has no public key",
-        credential.name, credential.jwt.key.algorithm
-    ))
-    .with_hint("the provider verifying it needs the shared secret itself, not a JWKS"))
+    Err(hmac_error(&credential.name))
+}
+
+/// Builds the usage error for a named credential that signs with an HMAC
+/// secret.
+fn hmac_error(name: &str) -> Error {
+    Error::usage(format!("credential `{name}` signs with an HMAC secret, which has no public key"))
+        .with_hint("the provider verifying it needs the shared secret itself, not a JWKS")
 }
 
 /// Prints one SubjectPublicKeyInfo PEM block per credential. With several
