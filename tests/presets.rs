@@ -394,6 +394,14 @@ fn snowflake_limits_exit_8() {
         (base.replace("account = \"xy12345\"\n", ""), "`account`"),
         (base.replace("user = \"u\"\n", ""), "`user`"),
         (base.replace("rsa2048-pkcs8.pem", "ec-p256-pkcs8.pem"), "RS256"),
+        (
+            base.replace("\"xy12345\"", "\"https://xy12345.snowflakecomputing.com\""),
+            "not an account identifier",
+        ),
+        (
+            base.replace("\"xy12345\"", "\"xy12345.snowflakecomputing.com\""),
+            "not an account identifier",
+        ),
     ];
     for (toml, expected) in cases {
         let (code, stderr) = failure(&toml);

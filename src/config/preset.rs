@@ -270,6 +270,22 @@ fn snowflake_defaults(name: &str, raw: &mut RawCredential) -> Result<(), Error> 
         Error::config(format!("credential `{name}` is missing `account`"))
             .with_hint("set `account` to the Snowflake account identifier, such as xy12345")
     })?;
+    let lower = account.to_ascii_lowercase();
+    if lower.contains("snowflakecomputing.com")
+        || account.contains(['/', ':', '@'])
+        || account.chars().any(char::is_whitespace)
+        || account.is_empty()
+    {
+        return Err(field_error(
+            name,
+            "account",
+            format!("\"{account}\" is not an account identifier"),
+        )
+        .with_hint(
+            "give the part before .snowflakecomputing.com, such as xy12345, \
+             xy12345.us-east-2.aws or myorg-myaccount",
+        ));
+    }
     let user = raw.user.clone().ok_or_else(|| {
         Error::config(format!("credential `{name}` is missing `user`"))
             .with_hint("set `user` to the Snowflake user that holds the public key")
