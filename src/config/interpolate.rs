@@ -2,7 +2,8 @@
 //!
 //! Every string value of a credential table may contain `${VAR}`, replaced
 //! by the variable's value, or `${VAR:-default}`, replaced by `default`
-//! when the variable is unset or empty. `$${` writes a literal `${`, and a
+//! when the variable is unset or empty. The default may itself contain
+//! references, as in `${A:-${B}}`. `$${` writes a literal `${`, and a
 //! `$` that does not start one of these forms is kept as it is. Table keys
 //! are never changed.
 
@@ -82,7 +83,7 @@ fn expand(
             out.push_str("${");
             rest = tail;
         } else if let Some(tail) = after.strip_prefix('{') {
-            let end = tail.find('}').ok_or(Problem::Unclosed)?;
+            let end = closing_brace(tail).ok_or(Problem::Unclosed)?;
             out.push_str(&substitute(&tail[..end], lookup)?);
             rest = &tail[end + 1..];
         } else {
@@ -92,6 +93,29 @@ fn expand(
     }
     out.push_str(rest);
     Ok(out)
+}
+
+/// Returns the index of the `}` that closes a reference whose text starts
+/// at `text`, skipping the references nested in its default.
+fn closing_brace(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut depth = 0usize;
+    let mut index = 0;
+    while index < bytes.len() {
+        match bytes[index] {
+            // `$${` is a literal `${`, which opens nothing.
+            b'$' if bytes[index + 1..].starts_with(b"${") => index += 2,
+            b'$' if bytes.get(index + 1) == Some(&b'{') => {
+                depth += 1;
+                index += 1;
+            }
+            b'}' if depth == 0 => return Some(index),
+            b'}' => depth -= 1,
+            _ => {}
+        }
+        index += 1;
+    }
+    None
 }
 
 /// Returns the replacement for the inside of one `${...}`.
@@ -110,10 +134,12 @@ fn substitute(
         None => None,
         Some(raw) => Some(raw.into_string().map_err(|_| Problem::NotUnicode(name.to_string()))?),
     };
+    // The default is expanded only when it is used, so a nested reference
+    // to an unset variable matters only then.
     match (value, default) {
-        (Some(value), Some(default)) if value.is_empty() => Ok(default.to_string()),
+        (Some(value), Some(default)) if value.is_empty() => expand(default, lookup),
         (Some(value), _) => Ok(value),
-        (None, Some(default)) => Ok(default.to_string()),
+        (None, Some(default)) => expand(default, lookup),
         (None, None) => Err(Problem::Unset(name.to_string())),
     }
 }
@@ -162,6 +188,16 @@ mod tests {
 
     fn run(text: &str) -> Result<String, Problem> {
         expand(text, &environment)
+    }
+
+    #[test]
+    fn nested_default_expanded_when_used() {
+        assert_eq!(run("${MISSING:-${HOST}}/v1").unwrap(), "api.example.com/v1");
+        assert_eq!(run("${EMPTY:-${MISSING:-x}}").unwrap(), "x");
+        assert_eq!(run("${HOST:-${MISSING}}").unwrap(), "api.example.com");
+        assert_eq!(run("${MISSING:-${OTHER}}"), Err(Problem::Unset("OTHER".to_string())));
+        assert_eq!(run("${MISSING:-$${x}}").unwrap(), "${x}");
+        assert_eq!(run("${MISSING:-${HOST}"), Err(Problem::Unclosed));
     }
 
     #[test]
