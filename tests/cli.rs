@@ -279,6 +279,38 @@ fn config_errors_exit_8() {
 }
 
 #[test]
+fn config_type_errors_name_field_and_type() {
+    let valid = jwt_credential("api", "secret_env = \"TEST_HMAC\"", None);
+    let cases = [
+        (
+            valid.replace("\"90s\"", "1.5"),
+            "`lifetime` must be whole seconds as an integer or a duration string",
+        ),
+        (
+            valid.replace("\"aud-api\"", "5"),
+            "`audience` must be a string or an array of strings, not 5",
+        ),
+        (valid.replace("\"http://127.0.0.1:9/v1\"", "5"), "`url` must be a string, not 5"),
+        (valid.clone() + "[credentials.api.headers]\nX-A = 5\n", "`headers.X-A` must be a string"),
+        (
+            "[credentials]\napi = \"y\"\n".to_string(),
+            "is a string, but each credential is a [credentials.<name>] table",
+        ),
+    ];
+    for (toml, expected) in cases {
+        let setup = Setup::new(&toml);
+        let output = setup.cmd().args(["token", "api"]).output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(8), "{expected}: {stderr}");
+        assert!(stderr.contains(expected), "{expected}: {stderr}");
+        assert!(stderr.contains(" at line "), "{stderr}");
+        for rust_name in ["untagged", "StringOrList", "Lifetime", "RawCredential"] {
+            assert!(!stderr.contains(rust_name), "{stderr}");
+        }
+    }
+}
+
+#[test]
 fn missing_config_file_lists_where_it_looked() {
     let home = tempfile::tempdir().unwrap();
     let output = hermetic_cmd(home.path()).args(["token", "api"]).output().unwrap();
