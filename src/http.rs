@@ -21,6 +21,11 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// credential sets one.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// The largest time limit that `--timeout` and `timeout` accept: one day.
+/// A longer limit is more likely a slip, such as milliseconds written as
+/// seconds, than a request meant to run for days.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(86_400);
+
 /// Size of the buffer that a connection reads into. It must hold the
 /// whole response head, so it equals ureq's default limit on the head,
 /// 64 KiB. ureq's default buffers (128 KiB each) are zeroed on every

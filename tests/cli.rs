@@ -311,6 +311,55 @@ fn config_type_errors_name_field_and_type() {
 }
 
 #[test]
+fn config_duration_limits_exit_8() {
+    let valid = jwt_credential("api", "secret_env = \"TEST_HMAC\"", None);
+    let cases = [
+        (valid.clone() + "timeout = \"0s\"\n", "`timeout` must be more than zero, not \"0s\""),
+        (valid.replace("\"90s\"", "0"), "`lifetime` must be more than zero, not 0"),
+        (
+            valid.replace("\"90s\"", "\"100000d\""),
+            "`lifetime` must be at most 24 hours (86400 seconds), not \"100000d\"",
+        ),
+        (
+            valid.clone() + "timeout = 86401\n",
+            "`timeout` must be at most 24 hours (86400 seconds), not 86401",
+        ),
+    ];
+    for (toml, expected) in cases {
+        let setup = Setup::new(&toml);
+        let output = setup.cmd().args(["token", "api"]).output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(8), "{expected}: {stderr}");
+        assert!(stderr.contains(expected), "{expected}: {stderr}");
+    }
+    let setup = Setup::new(&(valid + "clock_skew = 0\ntimeout = \"24h\"\n"));
+    assert!(!setup.token("api").is_empty());
+}
+
+#[test]
+fn timeout_flag_states_limits() {
+    let setup = Setup::new(&jwt_credential("api", "secret_env = \"TEST_HMAC\"", None));
+    let cases = [
+        ("99999999999", "must be at most 24 hours (86400 seconds), not 99999999999"),
+        ("1e300", "must be at most 24 hours (86400 seconds), not 1e300"),
+        ("0", "must be more than zero, not 0"),
+    ];
+    for (value, expected) in cases {
+        for command in ["call", "exchange"] {
+            let mut args = vec![command, "api"];
+            if command == "call" {
+                args.push("/x");
+            }
+            args.extend(["--timeout", value]);
+            let output = setup.cmd().args(&args).output().unwrap();
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert_eq!(output.status.code(), Some(2), "{command} {value}: {stderr}");
+            assert!(stderr.contains(expected), "{command} {value}: {stderr}");
+        }
+    }
+}
+
+#[test]
 fn missing_config_file_lists_where_it_looked() {
     let home = tempfile::tempdir().unwrap();
     let output = hermetic_cmd(home.path()).args(["token", "api"]).output().unwrap();

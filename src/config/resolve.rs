@@ -82,7 +82,8 @@ pub fn resolve(name: &str, raw: &RawCredential, base_dir: &Path) -> Result<Crede
     let timeout = match &raw.timeout {
         None => None,
         Some(value) => {
-            Some(Duration::from_secs(duration::seconds(value).map_err(|p| fail("timeout", p))?))
+            let seconds = duration::seconds(value, duration::TIMEOUT);
+            Some(Duration::from_secs(seconds.map_err(|p| fail("timeout", p))?))
         }
     };
     let tls = resolve_tls(name, raw, base_dir)?;
@@ -186,7 +187,8 @@ fn resolve_exchange(
     let token_lifetime = match &raw.token_lifetime {
         None => None,
         Some(value) => {
-            Some(duration::seconds(value).map_err(|p| field_error(name, "token_lifetime", p))?)
+            let seconds = duration::seconds(value, duration::TOKEN_LIFETIME);
+            Some(seconds.map_err(|p| field_error(name, "token_lifetime", p))?)
         }
     };
     let mut spec =
@@ -226,7 +228,8 @@ fn resolve_jwt(
 
     let lifetime = match &raw.lifetime {
         None => DEFAULT_LIFETIME,
-        Some(value) => duration::seconds(value).map_err(|p| field_error(name, "lifetime", p))?,
+        Some(value) => duration::seconds(value, duration::LIFETIME)
+            .map_err(|p| field_error(name, "lifetime", p))?,
     };
     let mut extra_claims = resolve_claims(name, raw)?;
     if matches!(protocol, Protocol::JwtExchange(_)) {
@@ -714,6 +717,37 @@ mod tests {
         assert!(message(&exchange("token_lifetime = 0")).contains("`token_lifetime`"));
         assert!(message(&exchange("token_lifetime = \"soon\"")).contains("`token_lifetime`"));
         assert!(message(&jwt("token_lifetime = \"1h\"")).contains("`token_lifetime`"));
+    }
+
+    #[test]
+    fn zero_durations_must_be_more_than_zero() {
+        let text = message(&jwt("timeout = \"0s\""));
+        assert!(text.contains("`timeout` must be more than zero, not \"0s\""), "{text}");
+        let text = message(&jwt("lifetime = 0"));
+        assert!(text.contains("`lifetime` must be more than zero, not 0"), "{text}");
+        let text = message(&exchange("token_lifetime = \"0m\""));
+        assert!(text.contains("`token_lifetime` must be more than zero"), "{text}");
+    }
+
+    #[test]
+    fn zero_clock_skew_accepted() {
+        let credential = resolve_text(&jwt("clock_skew = 0")).unwrap();
+        assert_eq!(credential.jwt.clock_skew, 0);
+        let credential = resolve_text(&jwt("clock_skew = \"0s\"")).unwrap();
+        assert_eq!(credential.jwt.clock_skew, 0);
+    }
+
+    #[test]
+    fn durations_above_maximum_rejected() {
+        let text = message(&jwt("lifetime = \"100000d\""));
+        assert!(text.contains("`lifetime` must be at most 24 hours (86400 seconds)"), "{text}");
+        let text = message(&jwt("timeout = \"2d\""));
+        assert!(text.contains("`timeout` must be at most 24 hours (86400 seconds)"), "{text}");
+        let text = message(&jwt("clock_skew = \"25h\""));
+        assert!(text.contains("`clock_skew` must be at most 24 hours"), "{text}");
+        let credential = resolve_text(&jwt("lifetime = \"24h\"\ntimeout = 86400")).unwrap();
+        assert_eq!(credential.jwt.lifetime, 86_400);
+        assert_eq!(credential.timeout, Some(Duration::from_secs(86_400)));
     }
 
     #[test]
