@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use support::{Reply, TestServer, fixture, hermetic_cmd};
 use tempfile::TempDir;
 
-const HMAC_SECRET: &str = "demo-hmac-secret-for-tests-0123456789";
+const HMAC_SECRET: &str = "demo-hmac-secret-for-tests-0123456789-0123456789-0123456789-0123";
 const GRANT: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 
 /// A temporary home folder with a configuration file in it.
@@ -356,6 +356,52 @@ fn timeout_flag_states_limits() {
             assert_eq!(output.status.code(), Some(2), "{command} {value}: {stderr}");
             assert!(stderr.contains(expected), "{command} {value}: {stderr}");
         }
+    }
+}
+
+#[test]
+fn short_hmac_secret_exit_8_in_every_command() {
+    let short = "short-secret-of-20-b";
+    let toml = jwt_credential("api", "secret_env = \"SHORT_HMAC\"", None)
+        + "[credentials.ex]\nprotocol = \"jwt-exchange\"\nurl = \"http://127.0.0.1:9/v1\"\n\
+           token_endpoint = \"http://127.0.0.1:9/token\"\nissuer = \"client-1\"\n\
+           subject = \"user-1\"\nsecret_env = \"SHORT_HMAC\"\n";
+    let setup = Setup::new(&toml);
+    let runs: [&[&str]; 5] = [
+        &["token", "api"],
+        &["call", "api", "/x"],
+        &["exchange", "ex"],
+        &["check", "api"],
+        &["check"],
+    ];
+    for args in runs {
+        let output = setup.cmd().env("SHORT_HMAC", short).args(args).output().unwrap();
+        // `check` prints each credential's error on stdout, other errors on stderr.
+        let printed = String::from_utf8_lossy(&output.stderr).to_string()
+            + &String::from_utf8_lossy(&output.stdout);
+        assert_eq!(output.status.code(), Some(8), "{args:?}: {printed}");
+        let expected = "gives an HMAC secret of 20 bytes, but HS256 needs at least 32 bytes";
+        assert!(printed.contains(expected), "{args:?}: {printed}");
+        assert!(printed.contains("`secret_env`"), "{args:?}: {printed}");
+        assert!(!printed.contains(short), "{args:?}: {printed}");
+    }
+}
+
+#[test]
+fn empty_claim_values_exit_8() {
+    let valid = jwt_credential("api", "secret_env = \"TEST_HMAC\"", None);
+    let cases = [
+        (valid.replace("\"aud-api\"", "[]"), "`audience` must not be an empty array"),
+        (valid.replace("\"sub-api\"", "\"\""), "`subject` must not be empty"),
+        (valid.replace("\"kid-api\"", "\"\""), "`key_id` must not be empty"),
+        (valid.replace("\"iss-api\"", "\"\""), "`issuer` must not be empty"),
+    ];
+    for (toml, expected) in cases {
+        let setup = Setup::new(&toml);
+        let output = setup.cmd().args(["token", "api"]).output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(8), "{expected}: {stderr}");
+        assert!(stderr.contains(expected), "{expected}: {stderr}");
     }
 }
 

@@ -220,6 +220,12 @@ impl SigningKey {
         self.encoding.expose()
     }
 
+    /// Returns the length in bytes of the normalised key, which for an
+    /// HMAC secret is the length of the secret.
+    pub fn secret_len(&self) -> usize {
+        self.der.expose().len()
+    }
+
     /// Returns the SHA-256 digest of the normalised key that this key was
     /// built from, the same as [`PrivateKey::fingerprint`].
     pub fn fingerprint(&self) -> [u8; 32] {
