@@ -194,10 +194,7 @@ pub fn parse_header_flag(text: &str) -> Result<(String, Option<String>), String>
 pub fn transport_error(error: ureq::Error, url: &Url) -> Error {
     let shown = origin_and_path(url);
     match error {
-        ureq::Error::Timeout(which) => {
-            Error::network(format!("request to {shown} timed out ({which})"))
-                .with_hint("raise the limit with --timeout SECONDS or `timeout` on the credential")
-        }
+        ureq::Error::Timeout(which) => timeout_error(&shown, timeout_stage(which)),
         ureq::Error::HostNotFound => {
             Error::network(format!("cannot resolve the host of {shown} (DNS lookup failed)"))
         }
@@ -221,6 +218,48 @@ pub fn transport_error(error: ureq::Error, url: &Url) -> Error {
         }
         other => Error::network(format!("request to {shown} failed: {other}")),
     }
+}
+
+/// Classifies a failure while reading the body of a response from `url`:
+/// a timeout names that stage, other failures read as in
+/// [`transport_error`].
+pub fn body_error(error: ureq::Error, url: &Url) -> Error {
+    match error {
+        ureq::Error::Timeout(_) => timeout_error(&origin_and_path(url), READING_BODY),
+        other => transport_error(other, url),
+    }
+}
+
+/// The stage of a request whose time limit passed while its body was read.
+pub const READING_BODY: &str = "while reading the response body";
+
+/// Names the stage of a request at which its time limit passed, so that
+/// every timeout message reads "timed out while ...".
+pub fn timeout_stage(which: ureq::Timeout) -> &'static str {
+    use ureq::Timeout;
+    match which {
+        Timeout::Resolve | Timeout::Connect => "while connecting",
+        Timeout::SendRequest | Timeout::SendBody => "while sending the request",
+        Timeout::RecvBody => READING_BODY,
+        _ => "while waiting for the response",
+    }
+}
+
+/// Builds the error for a request to `shown` whose time limit passed at
+/// `stage`, with the limit that applies to that stage in the hint.
+pub fn timeout_error(shown: &str, stage: &str) -> Error {
+    let error = Error::network(format!("request to {shown} timed out {stage}"));
+    if stage == "while connecting" {
+        return error.with_hint(format!(
+            "check that the host is reachable; connecting is limited to {} seconds, or to \
+             --timeout or `timeout` when shorter",
+            CONNECT_TIMEOUT.as_secs()
+        ));
+    }
+    error.with_hint(format!(
+        "raise the limit with --timeout SECONDS or `timeout` on the credential, up to {} seconds",
+        MAX_TIMEOUT.as_secs()
+    ))
 }
 
 /// Describes an I/O failure in the usual words of the operating system.
