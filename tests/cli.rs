@@ -230,6 +230,36 @@ fn mismatched_key_algorithm_exit_8() {
 }
 
 #[test]
+fn key_messages_read_naturally() {
+    let setup =
+        Setup::new(&jwt_credential("bad", &key_path_line("ec-p384-pkcs8.pem"), Some("ES256")));
+    let output = setup.cmd().args(["token", "bad"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(8), "{stderr}");
+    assert!(stderr.contains("hint: use ES384 with this key"), "{stderr}");
+    assert!(!stderr.contains("one of"), "{stderr}");
+
+    let setup = Setup::new(&jwt_credential("good", &key_path_line("ed25519-pkcs8.pem"), None));
+    let output = setup.cmd().args(["-v", "token", "good"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("with EdDSA and an Ed25519 key"), "{stderr}");
+}
+
+#[test]
+fn url_without_scheme_suggests_https() {
+    let toml = jwt_credential("api", "secret_env = \"TEST_HMAC\"", None)
+        .replace("http://127.0.0.1:9/v1", "api.example.com/v1");
+    let setup = Setup::new(&toml);
+    let output = setup.cmd().args(["token", "api"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(8), "{stderr}");
+    let expected =
+        "`url` \"api.example.com/v1\" has no scheme; write \"https://api.example.com/v1\"";
+    assert!(stderr.contains(expected), "{stderr}");
+}
+
+#[test]
 fn unusable_key_forms_exit_8() {
     let cases = [
         ("rsa2048-public.pem", "public key"),

@@ -537,6 +537,9 @@ fn resolve_headers(name: &str, raw: &RawCredential) -> Result<Vec<(String, Strin
 /// loopback unless `allow_insecure` is set. The check uses the URL text
 /// only, so it runs before any DNS lookup.
 fn parse_url(text: &str, allow_insecure: bool) -> Result<Url, String> {
+    if lacks_scheme(text) {
+        return Err(format!("\"{text}\" has no scheme; write \"https://{text}\""));
+    }
     let url = Url::parse(text).map_err(|e| format!("\"{text}\" is not a valid URL ({e})"))?;
     match url.scheme() {
         "https" => {}
@@ -560,6 +563,23 @@ fn parse_url(text: &str, allow_insecure: bool) -> Result<Url, String> {
         return Err(format!("\"{text}\" has a #fragment, which is never sent to a server"));
     }
     Ok(url)
+}
+
+/// Tells whether `text` is a host and path written without `https://`,
+/// such as `api.example.com/v1` or `localhost:8080/v1`. The URL parser
+/// reads the second form as the scheme `localhost`, so a colon followed
+/// by a digit counts as a port, not as the end of a scheme.
+fn lacks_scheme(text: &str) -> bool {
+    if text.contains("://") || Url::parse(&format!("https://{text}")).is_err() {
+        return false;
+    }
+    match Url::parse(text) {
+        Err(url::ParseError::RelativeUrlWithoutBase) => true,
+        Err(_) => false,
+        Ok(_) => text
+            .split_once(':')
+            .is_some_and(|(_, rest)| rest.starts_with(|c: char| c.is_ascii_digit())),
+    }
 }
 
 /// Returns the URL with its user information replaced, for messages.
@@ -737,6 +757,24 @@ mod tests {
         }
         let allowed = format!("{remote}allow_insecure_http = true\n");
         assert!(resolve_text(&allowed).is_ok());
+    }
+
+    #[test]
+    fn url_without_scheme_hints_https() {
+        for (written, fix) in [
+            ("api.example.com/v1", "https://api.example.com/v1"),
+            ("localhost:8080/v1", "https://localhost:8080/v1"),
+            ("127.0.0.1:8080", "https://127.0.0.1:8080"),
+        ] {
+            let body = jwt("").replace("https://api.example.com/v1", written);
+            let text = message(&body);
+            let expected = format!("`url` \"{written}\" has no scheme; write \"{fix}\"");
+            assert!(text.contains(&expected), "{text}");
+        }
+        let text = message(&jwt("").replace("https://api.example.com/v1", "ftp://x.example"));
+        assert!(text.contains("has scheme ftp; use https"), "{text}");
+        let text = message(&jwt("").replace("https://api.example.com/v1", "mailto:a@x.example"));
+        assert!(text.contains("has scheme mailto"), "{text}");
     }
 
     #[test]
