@@ -233,12 +233,15 @@ pub fn body_error(error: ureq::Error, url: &Url) -> Error {
 /// The stage of a request whose time limit passed while its body was read.
 pub const READING_BODY: &str = "while reading the response body";
 
+/// The stage of a request whose time limit passed before it was connected.
+const CONNECTING: &str = "while connecting";
+
 /// Names the stage of a request at which its time limit passed, so that
 /// every timeout message reads "timed out while ...".
 pub fn timeout_stage(which: ureq::Timeout) -> &'static str {
     use ureq::Timeout;
     match which {
-        Timeout::Resolve | Timeout::Connect => "while connecting",
+        Timeout::Resolve | Timeout::Connect => CONNECTING,
         Timeout::SendRequest | Timeout::SendBody => "while sending the request",
         Timeout::RecvBody => READING_BODY,
         _ => "while waiting for the response",
@@ -249,7 +252,7 @@ pub fn timeout_stage(which: ureq::Timeout) -> &'static str {
 /// `stage`, with the limit that applies to that stage in the hint.
 pub fn timeout_error(shown: &str, stage: &str) -> Error {
     let error = Error::network(format!("request to {shown} timed out {stage}"));
-    if stage == "while connecting" {
+    if stage == CONNECTING {
         return error.with_hint(format!(
             "check that the host is reachable; connecting is limited to {} seconds, or to \
              --timeout or `timeout` when shorter",
@@ -356,6 +359,18 @@ mod tests {
         assert!(join("https://api.example.com/v1", "//users").unwrap_err().contains("absolute"));
         assert_eq!(join("https://api.example.com/v1/", "users").unwrap(), expected);
         assert_eq!(join("https://api.example.com/v1", "/users").unwrap(), expected);
+    }
+
+    #[test]
+    fn timeouts_name_their_stage() {
+        assert_eq!(timeout_stage(ureq::Timeout::Connect), "while connecting");
+        assert_eq!(timeout_stage(ureq::Timeout::RecvBody), "while reading the response body");
+        assert_eq!(timeout_stage(ureq::Timeout::Global), "while waiting for the response");
+        let connect = timeout_error("https://x.example/a", CONNECTING);
+        assert_eq!(connect.message, "request to https://x.example/a timed out while connecting");
+        assert!(connect.hint.unwrap().contains("limited to 10 seconds"));
+        let body = timeout_error("https://x.example/a", READING_BODY);
+        assert!(body.hint.unwrap().contains("up to 86400 seconds"));
     }
 
     #[test]
