@@ -6,6 +6,9 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::config::describe_max;
+use crate::http::MAX_TIMEOUT;
+
 /// Call HTTP APIs through named credentials that sign JWTs.
 #[derive(Debug, Parser)]
 #[command(name = "namedcred", version, about, long_about = None)]
@@ -125,8 +128,8 @@ pub struct CallArgs {
     #[arg(short = 'o', long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
-    /// Time limit in seconds for each HTTP request [default: the
-    /// credential's `timeout`, else 60]
+    /// Time limit in seconds for each HTTP request, at most 86400
+    /// [default: the credential's `timeout`, else 60]
     #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
     pub timeout: Option<Duration>,
 
@@ -228,8 +231,8 @@ pub struct ExchangeArgs {
     #[arg(long)]
     pub json: bool,
 
-    /// Time limit in seconds for the request [default: the credential's
-    /// `timeout`, else 60]
+    /// Time limit in seconds for the request, at most 86400 [default: the
+    /// credential's `timeout`, else 60]
     #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
     pub timeout: Option<Duration>,
 
@@ -261,14 +264,22 @@ pub struct CacheClearArgs {
     pub name: Option<String>,
 }
 
-/// Parses a positive number of seconds, fractions allowed.
+/// Parses a positive number of seconds, fractions allowed, up to
+/// [`MAX_TIMEOUT`]. The messages read like those of the `timeout` field.
 fn parse_seconds(text: &str) -> Result<Duration, String> {
     let seconds: f64 =
-        text.parse().map_err(|_| format!("\"{text}\" is not a number of seconds"))?;
-    if !(seconds > 0.0 && seconds.is_finite() && seconds < 1e9) {
-        return Err(format!("{text} is not a positive number of seconds"));
+        text.parse().ok().filter(|seconds: &f64| !seconds.is_nan()).ok_or_else(|| {
+            format!("must be a number of seconds such as 30 or 2.5, not \"{text}\"")
+        })?;
+    if seconds > MAX_TIMEOUT.as_secs_f64() {
+        let max = describe_max(Some(MAX_TIMEOUT.as_secs()));
+        return Err(format!("must be at most {max}, not {text}"));
     }
-    Ok(Duration::from_secs_f64(seconds))
+    // A value too small for a nanosecond would become a zero limit.
+    match Duration::try_from_secs_f64(seconds) {
+        Ok(limit) if !limit.is_zero() => Ok(limit),
+        _ => Err(format!("must be more than zero, not {text}")),
+    }
 }
 
 #[cfg(test)]
@@ -289,5 +300,20 @@ mod tests {
         assert!(parse_seconds("-1").is_err());
         assert!(parse_seconds("soon").is_err());
         assert!(parse_seconds("inf").is_err());
+        assert!(parse_seconds("NaN").is_err());
+        assert!(parse_seconds("1e-300").is_err());
+    }
+
+    #[test]
+    fn seconds_errors_state_the_rule() {
+        let zero = parse_seconds("0").unwrap_err();
+        assert_eq!(zero, "must be more than zero, not 0");
+        let huge = parse_seconds("99999999999").unwrap_err();
+        assert_eq!(huge, "must be at most 24 hours (86400 seconds), not 99999999999");
+        let huge = parse_seconds("1e300").unwrap_err();
+        assert_eq!(huge, "must be at most 24 hours (86400 seconds), not 1e300");
+        assert_eq!(parse_seconds("86400"), Ok(MAX_TIMEOUT));
+        let word = parse_seconds("soon").unwrap_err();
+        assert!(word.contains("not \"soon\""), "{word}");
     }
 }

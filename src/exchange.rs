@@ -85,7 +85,7 @@ pub fn exchange(
             ureq::Error::BodyExceedsLimit(_) => Error::exchange(format!(
                 "token endpoint {endpoint} sent a reply larger than {MAX_REPLY_BYTES} bytes"
             )),
-            other => http::transport_error(other, endpoint),
+            other => http::body_error(other, endpoint),
         },
     )?;
     let secrets = [last_assertion.expose().as_str()];

@@ -21,6 +21,11 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// credential sets one.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// The largest time limit that `--timeout` and `timeout` accept: one day.
+/// A longer limit is more likely a slip, such as milliseconds written as
+/// seconds, than a request meant to run for days.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(86_400);
+
 /// Size of the buffer that a connection reads into. It must hold the
 /// whole response head, so it equals ureq's default limit on the head,
 /// 64 KiB. ureq's default buffers (128 KiB each) are zeroed on every
@@ -191,10 +196,7 @@ pub fn parse_header_flag(text: &str) -> Result<(String, Option<String>), String>
 pub fn transport_error(error: ureq::Error, url: &Url) -> Error {
     let shown = origin_and_path(url);
     match error {
-        ureq::Error::Timeout(which) => {
-            Error::network(format!("request to {shown} timed out ({which})"))
-                .with_hint("raise the limit with --timeout SECONDS or `timeout` on the credential")
-        }
+        ureq::Error::Timeout(which) => timeout_error(&shown, timeout_stage(which)),
         ureq::Error::HostNotFound => {
             Error::network(format!("cannot resolve the host of {shown} (DNS lookup failed)"))
         }
@@ -218,6 +220,51 @@ pub fn transport_error(error: ureq::Error, url: &Url) -> Error {
         }
         other => Error::network(format!("request to {shown} failed: {other}")),
     }
+}
+
+/// Classifies a failure while reading the body of a response from `url`:
+/// a timeout names that stage, other failures read as in
+/// [`transport_error`].
+pub fn body_error(error: ureq::Error, url: &Url) -> Error {
+    match error {
+        ureq::Error::Timeout(_) => timeout_error(&origin_and_path(url), READING_BODY),
+        other => transport_error(other, url),
+    }
+}
+
+/// The stage of a request whose time limit passed while its body was read.
+pub const READING_BODY: &str = "while reading the response body";
+
+/// The stage of a request whose time limit passed before it was connected.
+const CONNECTING: &str = "while connecting";
+
+/// Names the stage of a request at which its time limit passed, so that
+/// every timeout message reads "timed out while ...".
+pub fn timeout_stage(which: ureq::Timeout) -> &'static str {
+    use ureq::Timeout;
+    match which {
+        Timeout::Resolve | Timeout::Connect => CONNECTING,
+        Timeout::SendRequest | Timeout::SendBody => "while sending the request",
+        Timeout::RecvBody => READING_BODY,
+        _ => "while waiting for the response",
+    }
+}
+
+/// Builds the error for a request to `shown` whose time limit passed at
+/// `stage`, with the limit that applies to that stage in the hint.
+pub fn timeout_error(shown: &str, stage: &str) -> Error {
+    let error = Error::network(format!("request to {shown} timed out {stage}"));
+    if stage == CONNECTING {
+        return error.with_hint(format!(
+            "check that the host is reachable; connecting is limited to {} seconds, or to \
+             --timeout or `timeout` when shorter",
+            CONNECT_TIMEOUT.as_secs()
+        ));
+    }
+    error.with_hint(format!(
+        "raise the limit with --timeout SECONDS or `timeout` on the credential, up to {} seconds",
+        MAX_TIMEOUT.as_secs()
+    ))
 }
 
 /// Describes an I/O failure in the usual words of the operating system.
@@ -330,6 +377,18 @@ mod tests {
         assert!(join("https://api.example.com/v1", "//users").unwrap_err().contains("absolute"));
         assert_eq!(join("https://api.example.com/v1/", "users").unwrap(), expected);
         assert_eq!(join("https://api.example.com/v1", "/users").unwrap(), expected);
+    }
+
+    #[test]
+    fn timeouts_name_their_stage() {
+        assert_eq!(timeout_stage(ureq::Timeout::Connect), "while connecting");
+        assert_eq!(timeout_stage(ureq::Timeout::RecvBody), "while reading the response body");
+        assert_eq!(timeout_stage(ureq::Timeout::Global), "while waiting for the response");
+        let connect = timeout_error("https://x.example/a", CONNECTING);
+        assert_eq!(connect.message, "request to https://x.example/a timed out while connecting");
+        assert!(connect.hint.unwrap().contains("limited to 10 seconds"));
+        let body = timeout_error("https://x.example/a", READING_BODY);
+        assert!(body.hint.unwrap().contains("up to 86400 seconds"));
     }
 
     #[test]

@@ -90,7 +90,9 @@ fn retry_reason(sent: &Sent) -> Option<String> {
             _ => None,
         },
         Err(ureq::Error::ConnectionFailed) => Some("connection failed".to_string()),
-        Err(ureq::Error::Timeout(which)) => Some(format!("timed out ({which})")),
+        Err(ureq::Error::Timeout(which)) => {
+            Some(format!("timed out {}", crate::http::timeout_stage(*which)))
+        }
         Err(ureq::Error::Io(e)) => Some(format!("I/O error: {e}")),
         Err(_) => None,
     }

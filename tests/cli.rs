@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use support::{Reply, TestServer, fixture, hermetic_cmd};
 use tempfile::TempDir;
 
-const HMAC_SECRET: &str = "demo-hmac-secret-for-tests-0123456789";
+const HMAC_SECRET: &str = "demo-hmac-secret-for-tests-0123456789-0123456789-0123456789-0123";
 const GRANT: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 
 /// A temporary home folder with a configuration file in it.
@@ -230,6 +230,36 @@ fn mismatched_key_algorithm_exit_8() {
 }
 
 #[test]
+fn key_messages_read_naturally() {
+    let setup =
+        Setup::new(&jwt_credential("bad", &key_path_line("ec-p384-pkcs8.pem"), Some("ES256")));
+    let output = setup.cmd().args(["token", "bad"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(8), "{stderr}");
+    assert!(stderr.contains("hint: use ES384 with this key"), "{stderr}");
+    assert!(!stderr.contains("one of"), "{stderr}");
+
+    let setup = Setup::new(&jwt_credential("good", &key_path_line("ed25519-pkcs8.pem"), None));
+    let output = setup.cmd().args(["-v", "token", "good"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("with EdDSA and an Ed25519 key"), "{stderr}");
+}
+
+#[test]
+fn url_without_scheme_suggests_https() {
+    let toml = jwt_credential("api", "secret_env = \"TEST_HMAC\"", None)
+        .replace("http://127.0.0.1:9/v1", "api.example.com/v1");
+    let setup = Setup::new(&toml);
+    let output = setup.cmd().args(["token", "api"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(8), "{stderr}");
+    let expected =
+        "`url` \"api.example.com/v1\" has no scheme; write \"https://api.example.com/v1\"";
+    assert!(stderr.contains(expected), "{stderr}");
+}
+
+#[test]
 fn unusable_key_forms_exit_8() {
     let cases = [
         ("rsa2048-public.pem", "public key"),
@@ -274,6 +304,133 @@ fn config_errors_exit_8() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(output.status.code(), Some(8), "{expected}: {stderr}");
         assert!(stderr.starts_with("namedcred: error: "), "{stderr}");
+        assert!(stderr.contains(expected), "{expected}: {stderr}");
+    }
+}
+
+#[test]
+fn config_type_errors_name_field_and_type() {
+    let valid = jwt_credential("api", "secret_env = \"TEST_HMAC\"", None);
+    let cases = [
+        (
+            valid.replace("\"90s\"", "1.5"),
+            "`lifetime` must be whole seconds as an integer or a duration string",
+        ),
+        (
+            valid.replace("\"aud-api\"", "5"),
+            "`audience` must be a string or an array of strings, not 5",
+        ),
+        (valid.replace("\"http://127.0.0.1:9/v1\"", "5"), "`url` must be a string, not 5"),
+        (valid.clone() + "[credentials.api.headers]\nX-A = 5\n", "`headers.X-A` must be a string"),
+        (
+            "[credentials]\napi = \"y\"\n".to_string(),
+            "is a string, but each credential is a [credentials.<name>] table",
+        ),
+    ];
+    for (toml, expected) in cases {
+        let setup = Setup::new(&toml);
+        let output = setup.cmd().args(["token", "api"]).output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(8), "{expected}: {stderr}");
+        assert!(stderr.contains(expected), "{expected}: {stderr}");
+        assert!(stderr.contains(" at line "), "{stderr}");
+        for rust_name in ["untagged", "StringOrList", "Lifetime", "RawCredential"] {
+            assert!(!stderr.contains(rust_name), "{stderr}");
+        }
+    }
+}
+
+#[test]
+fn config_duration_limits_exit_8() {
+    let valid = jwt_credential("api", "secret_env = \"TEST_HMAC\"", None);
+    let cases = [
+        (valid.clone() + "timeout = \"0s\"\n", "`timeout` must be more than zero, not \"0s\""),
+        (valid.replace("\"90s\"", "0"), "`lifetime` must be more than zero, not 0"),
+        (
+            valid.replace("\"90s\"", "\"100000d\""),
+            "`lifetime` must be at most 24 hours (86400 seconds), not \"100000d\"",
+        ),
+        (
+            valid.clone() + "timeout = 86401\n",
+            "`timeout` must be at most 24 hours (86400 seconds), not 86401",
+        ),
+    ];
+    for (toml, expected) in cases {
+        let setup = Setup::new(&toml);
+        let output = setup.cmd().args(["token", "api"]).output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(8), "{expected}: {stderr}");
+        assert!(stderr.contains(expected), "{expected}: {stderr}");
+    }
+    let setup = Setup::new(&(valid + "clock_skew = 0\ntimeout = \"24h\"\n"));
+    assert!(!setup.token("api").is_empty());
+}
+
+#[test]
+fn timeout_flag_states_limits() {
+    let setup = Setup::new(&jwt_credential("api", "secret_env = \"TEST_HMAC\"", None));
+    let cases = [
+        ("99999999999", "must be at most 24 hours (86400 seconds), not 99999999999"),
+        ("1e300", "must be at most 24 hours (86400 seconds), not 1e300"),
+        ("0", "must be more than zero, not 0"),
+    ];
+    for (value, expected) in cases {
+        for command in ["call", "exchange"] {
+            let mut args = vec![command, "api"];
+            if command == "call" {
+                args.push("/x");
+            }
+            args.extend(["--timeout", value]);
+            let output = setup.cmd().args(&args).output().unwrap();
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert_eq!(output.status.code(), Some(2), "{command} {value}: {stderr}");
+            assert!(stderr.contains(expected), "{command} {value}: {stderr}");
+        }
+    }
+}
+
+#[test]
+fn short_hmac_secret_exit_8_in_every_command() {
+    let short = "short-secret-of-20-b";
+    let toml = jwt_credential("api", "secret_env = \"SHORT_HMAC\"", None)
+        + "[credentials.ex]\nprotocol = \"jwt-exchange\"\nurl = \"http://127.0.0.1:9/v1\"\n\
+           token_endpoint = \"http://127.0.0.1:9/token\"\nissuer = \"client-1\"\n\
+           subject = \"user-1\"\nsecret_env = \"SHORT_HMAC\"\n";
+    let setup = Setup::new(&toml);
+    let runs: [&[&str]; 5] = [
+        &["token", "api"],
+        &["call", "api", "/x"],
+        &["exchange", "ex"],
+        &["check", "api"],
+        &["check"],
+    ];
+    for args in runs {
+        let output = setup.cmd().env("SHORT_HMAC", short).args(args).output().unwrap();
+        // `check` prints each credential's error on stdout, other errors on stderr.
+        let printed = String::from_utf8_lossy(&output.stderr).to_string()
+            + &String::from_utf8_lossy(&output.stdout);
+        assert_eq!(output.status.code(), Some(8), "{args:?}: {printed}");
+        let expected = "gives an HMAC secret of 20 bytes, but HS256 needs at least 32 bytes";
+        assert!(printed.contains(expected), "{args:?}: {printed}");
+        assert!(printed.contains("`secret_env`"), "{args:?}: {printed}");
+        assert!(!printed.contains(short), "{args:?}: {printed}");
+    }
+}
+
+#[test]
+fn empty_claim_values_exit_8() {
+    let valid = jwt_credential("api", "secret_env = \"TEST_HMAC\"", None);
+    let cases = [
+        (valid.replace("\"aud-api\"", "[]"), "`audience` must not be an empty array"),
+        (valid.replace("\"sub-api\"", "\"\""), "`subject` must not be empty"),
+        (valid.replace("\"kid-api\"", "\"\""), "`key_id` must not be empty"),
+        (valid.replace("\"iss-api\"", "\"\""), "`issuer` must not be empty"),
+    ];
+    for (toml, expected) in cases {
+        let setup = Setup::new(&toml);
+        let output = setup.cmd().args(["token", "api"]).output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(8), "{expected}: {stderr}");
         assert!(stderr.contains(expected), "{expected}: {stderr}");
     }
 }

@@ -451,7 +451,7 @@ fn key_source_conflicts_exit_8() {
 
 #[test]
 fn jwk_oct_is_an_hmac_secret_with_its_alg() {
-    let secret = b"jwk-oct-secret-for-tests-0123456789abcdef";
+    let secret = b"jwk-oct-secret-for-tests-0123456789abcdef-0123456";
     let jwk =
         json!({"kty": "oct", "k": URL_SAFE_NO_PAD.encode(secret), "alg": "HS384", "kid": "h1"});
     let setup = Setup::new(&credential("api", "key_env = \"TEST_JWK\""));

@@ -833,14 +833,64 @@ fn silent_server_times_out_with_exit_6() {
     let setup = Setup::new(&api_credential(&url, ""));
     let (code, _, stderr) = setup.run(&["call", "api", "/me", "--timeout", "1"]);
     assert_eq!(code, Some(6), "{stderr}");
-    assert!(stderr.contains("timed out"), "{stderr}");
+    let expected = format!("request to {url}/v1/me timed out while waiting for the response");
+    assert!(stderr.contains(&expected), "{stderr}");
     assert!(stderr.contains("--timeout"), "{stderr}");
+    assert!(stderr.contains("up to 86400 seconds"), "{stderr}");
 
     std::fs::write(&setup.config, api_credential(&url, "timeout = 1")).unwrap();
     let (code, _, stderr) = setup.run(&["call", "api", "/me"]);
     assert_eq!(code, Some(6), "{stderr}");
     assert!(stderr.contains("timed out"), "{stderr}");
     drop(listener);
+}
+
+/// Starts a server that sends response headers and the first bytes of a
+/// longer body, then stalls with the connection open.
+fn stalling_body_server(content_type: &'static str) -> (String, TcpListener) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let server = listener.try_clone().unwrap();
+    thread::spawn(move || {
+        let mut open = Vec::new();
+        for stream in server.incoming().flatten() {
+            let mut reader = BufReader::new(stream);
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                line.clear();
+            }
+            let mut stream = reader.into_inner();
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: 100\r\n\r\n{{"
+            );
+            let _ = stream.write_all(head.as_bytes());
+            open.push(stream);
+        }
+    });
+    (url, listener)
+}
+
+#[test]
+fn body_timeout_reads_like_other_timeouts() {
+    let (url, _listener) = stalling_body_server("text/plain");
+    let setup = Setup::new(&api_credential(&url, "timeout = 1"));
+    let (code, _, stderr) = setup.run(&["call", "api", "/me"]);
+    assert_eq!(code, Some(6), "{stderr}");
+    let expected = format!("request to {url}/v1/me timed out while reading the response body");
+    assert!(stderr.contains(&expected), "{stderr}");
+    assert!(stderr.contains("up to 86400 seconds"), "{stderr}");
+}
+
+#[test]
+fn token_endpoint_body_timeout_names_stage() {
+    let (url, _listener) = stalling_body_server("application/json");
+    let endpoint = format!("{url}/token");
+    let setup = Setup::new(&exchange_credential(&url, &endpoint, "timeout = 1"));
+    let (code, stdout, stderr) = setup.run(&["exchange", "ex"]);
+    assert_eq!(code, Some(6), "{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    let expected = format!("request to {endpoint} timed out while reading the response body");
+    assert!(stderr.contains(&expected), "{stderr}");
 }
 
 #[test]

@@ -84,14 +84,19 @@ mod tests {
         )
     }
 
+    /// Secrets of 64 bytes, long enough for every HMAC algorithm.
+    const TEST_SECRET: &str = "cache-key-test-secret-012345678901234567890123456789012345678901";
+    const OTHER_TEST_SECRET: &str =
+        "cache-key-other-secret-01234567890123456789012345678901234567890";
+
     /// Resolves the only credential of `text` and returns its cache key.
     fn key_from(name: &str, text: &str) -> String {
         // SAFETY: tests in this module only read these variables and always
         // set the same values, so concurrent readers get whole values.
         unsafe {
-            std::env::set_var(SECRET_ENV, "cache-key-test-secret");
-            std::env::set_var(SAME_SECRET_ENV, "cache-key-test-secret");
-            std::env::set_var(OTHER_SECRET_ENV, "cache-key-other-secret");
+            std::env::set_var(SECRET_ENV, TEST_SECRET);
+            std::env::set_var(SAME_SECRET_ENV, TEST_SECRET);
+            std::env::set_var(OTHER_SECRET_ENV, OTHER_TEST_SECRET);
         }
         let config = Config::parse(text, PathBuf::from("/tmp/credentials.toml")).unwrap();
         let credential = config.credential(name).unwrap();

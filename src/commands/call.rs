@@ -364,16 +364,23 @@ fn copy_response(
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => {
-                return Err(CopyError::Read(Error::network(format!(
-                    "reading the response from {} failed: {e}",
-                    http::origin_and_path(url)
-                ))));
-            }
+            Err(e) => return Err(CopyError::Read(read_error(&e, url))),
         };
         out.write_all(&chunk[..count]).map_err(CopyError::Write)?;
     }
     out.flush().map_err(CopyError::Write)
+}
+
+/// Builds the error for a failed read of the response body. ureq wraps a
+/// timeout there in an I/O error, which gets the same wording as a timeout
+/// before the response.
+fn read_error(error: &io::Error, url: &Url) -> Error {
+    let shown = http::origin_and_path(url);
+    let wrapped = error.get_ref().and_then(|inner| inner.downcast_ref::<ureq::Error>());
+    if matches!(wrapped, Some(ureq::Error::Timeout(_))) || error.kind() == io::ErrorKind::TimedOut {
+        return http::timeout_error(&shown, http::READING_BODY);
+    }
+    Error::network(format!("reading the response from {shown} failed: {error}"))
 }
 
 /// Describes one request of the chain: the headers the hop allows, with

@@ -47,13 +47,13 @@ fn load(config: Option<&Path>, name: &str) -> Result<Credential, Error> {
     log::debug!("configuration file: {}", file.path.display());
     let credential = file.credential(name)?;
     log::debug!(
-        "credential `{name}`: {} with {:?} and a {} key",
+        "credential `{name}`: {} with {:?} and {} key",
         match credential.protocol {
             Protocol::Jwt => "protocol jwt",
             Protocol::JwtExchange(_) => "protocol jwt-exchange",
         },
         credential.jwt.key.algorithm,
-        credential.jwt.key.kind.describe()
+        credential.jwt.key.kind.describe_with_article()
     );
     Ok(credential)
 }

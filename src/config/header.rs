@@ -144,6 +144,7 @@ fn read_certificate(path: &Path) -> Result<Vec<u8>, String> {
 pub fn resolve_clock_skew(name: &str, raw: &RawCredential) -> Result<u64, Error> {
     match &raw.clock_skew {
         None => Ok(0),
-        Some(value) => duration::seconds(value).map_err(|p| field_error(name, "clock_skew", p)),
+        Some(value) => duration::seconds(value, duration::CLOCK_SKEW)
+            .map_err(|p| field_error(name, "clock_skew", p)),
     }
 }

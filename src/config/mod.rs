@@ -13,6 +13,7 @@ mod key_source;
 mod preset;
 mod raw;
 mod resolve;
+mod type_error;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -20,6 +21,7 @@ use std::path::{Path, PathBuf};
 use crate::credential::Credential;
 use crate::error::Error;
 
+pub use duration::describe_max;
 pub use raw::RawCredential;
 
 /// Environment variable that names the configuration file.
@@ -79,13 +81,13 @@ impl Config {
         let mut parsed = BTreeMap::new();
         let mut unresolved = BTreeMap::new();
         for (name, value) in credentials {
+            if !value.is_table() {
+                return Err(type_error::not_a_table(&name, &value, &shown, text));
+            }
             // The table is checked as written first, so that a misspelt
             // field is reported even when a variable is missing.
-            let deserialise = |value: toml::Value| -> Result<RawCredential, Error> {
-                value.try_into().map_err(|e: toml::de::Error| {
-                    Error::config(format!("credential `{name}` in {shown}: {}", e.message()))
-                })
-            };
+            let deserialise =
+                |value: toml::Value| type_error::deserialize_credential(&name, value, &shown, text);
             let written = deserialise(value.clone())?;
             let mut replaced = value;
             let lookup = |variable: &str| std::env::var_os(variable);

@@ -2,8 +2,10 @@
 //! validation beyond types and field names.
 
 use std::collections::BTreeMap;
+use std::fmt;
 
 use serde::Deserialize;
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
 
 /// One `[credentials.<name>]` table. Every field is optional here, so that
 /// a missing one is reported by the resolve step with the credential's name.
@@ -109,8 +111,7 @@ pub struct RawCredential {
 }
 
 /// A value written either as one string or as an array of strings.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone)]
 pub enum StringOrList {
     /// A single string.
     One(String),
@@ -119,12 +120,78 @@ pub enum StringOrList {
 }
 
 /// A duration written as integer seconds or as a string such as `"90s"`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone)]
 pub enum Lifetime {
     /// Whole seconds.
     Seconds(i64),
     /// A duration string: a number with an `s`, `m`, `h` or `d` unit, or a
     /// sequence of them such as `"1h30m"`.
     Text(String),
+}
+
+// The two enums are deserialised by hand rather than as untagged enums,
+// because an untagged enum fails with "data did not match any variant",
+// which names neither the accepted forms nor the value found.
+
+impl<'de> Deserialize<'de> for StringOrList {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(StringOrListVisitor)
+    }
+}
+
+/// Accepts a string or an array of strings.
+struct StringOrListVisitor;
+
+impl<'de> Visitor<'de> for StringOrListVisitor {
+    type Value = StringOrList;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        formatter.write_str("a string or an array of strings")
+    }
+
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<StringOrList, E> {
+        Ok(StringOrList::One(text.to_string()))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<StringOrList, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element::<String>()? {
+            items.push(item);
+        }
+        Ok(StringOrList::Many(items))
+    }
+}
+
+impl<'de> Deserialize<'de> for Lifetime {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(LifetimeVisitor)
+    }
+}
+
+/// Accepts integer seconds or a duration string; the string is checked
+/// later, by [`super::duration::seconds`], so that its error names the
+/// credential's limits too.
+struct LifetimeVisitor;
+
+impl Visitor<'_> for LifetimeVisitor {
+    type Value = Lifetime;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        formatter
+            .write_str("whole seconds as an integer or a duration string such as \"90s\" or \"5m\"")
+    }
+
+    fn visit_i64<E: de::Error>(self, seconds: i64) -> Result<Lifetime, E> {
+        Ok(Lifetime::Seconds(seconds))
+    }
+
+    fn visit_u64<E: de::Error>(self, seconds: u64) -> Result<Lifetime, E> {
+        i64::try_from(seconds)
+            .map(Lifetime::Seconds)
+            .map_err(|_| E::invalid_value(de::Unexpected::Unsigned(seconds), &self))
+    }
+
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<Lifetime, E> {
+        Ok(Lifetime::Text(text.to_string()))
+    }
 }

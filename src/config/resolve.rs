@@ -6,6 +6,7 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use jsonwebtoken::Algorithm;
 use url::{Host, Url};
 
 use super::duration;
@@ -54,6 +55,7 @@ pub fn resolve(name: &str, raw: &RawCredential, base_dir: &Path) -> Result<Crede
     let loaded = key_source::load_key(name, raw, base_dir);
     let with_defaults = loaded.as_ref().ok().map(|l| apply_key_defaults(raw, &l.defaults));
     let raw = with_defaults.as_ref().unwrap_or(raw);
+    reject_empty_values(name, raw)?;
     let fail = |field: &str, problem: String| field_error(name, field, problem);
     let insecure = raw.allow_insecure_http.unwrap_or(false);
 
@@ -82,7 +84,8 @@ pub fn resolve(name: &str, raw: &RawCredential, base_dir: &Path) -> Result<Crede
     let timeout = match &raw.timeout {
         None => None,
         Some(value) => {
-            Some(Duration::from_secs(duration::seconds(value).map_err(|p| fail("timeout", p))?))
+            let seconds = duration::seconds(value, duration::TIMEOUT);
+            Some(Duration::from_secs(seconds.map_err(|p| fail("timeout", p))?))
         }
     };
     let tls = resolve_tls(name, raw, base_dir)?;
@@ -100,6 +103,46 @@ pub fn resolve(name: &str, raw: &RawCredential, base_dir: &Path) -> Result<Crede
         preset::finish(name, preset, &mut credential)?;
     }
     Ok(credential)
+}
+
+/// Rejects empty claim and header values, which servers read as a wrong
+/// value rather than a missing one: `issuer`, `subject`, `key_id`, and
+/// `audience` or `scope` as an empty string, an empty array or an array
+/// with an empty string.
+fn reject_empty_values(name: &str, raw: &RawCredential) -> Result<(), Error> {
+    let strings = [
+        ("issuer", &raw.issuer, "set `issuer` to the `iss` claim"),
+        ("subject", &raw.subject, "remove `subject` to leave the `sub` claim out"),
+        ("key_id", &raw.key_id, "remove `key_id` to leave the `kid` header out"),
+    ];
+    for (field, value, fix) in strings {
+        if value.as_deref() == Some("") {
+            return Err(field_error(name, field, "must not be empty".to_string()).with_hint(fix));
+        }
+    }
+    let lists = [
+        ("audience", &raw.audience, "remove `audience` to leave the `aud` claim out"),
+        ("scope", &raw.scope, "remove `scope` to send no scope"),
+    ];
+    for (field, value, fix) in lists {
+        let problem = match value {
+            Some(StringOrList::One(one)) if one.is_empty() => Some(field.to_string()),
+            Some(StringOrList::Many(many)) if many.is_empty() => {
+                return Err(field_error(name, field, "must not be an empty array".to_string())
+                    .with_hint(format!("{fix}, or list at least one value")));
+            }
+            Some(StringOrList::Many(many)) => {
+                many.iter().position(String::is_empty).map(|i| format!("{field}[{i}]"))
+            }
+            _ => None,
+        };
+        if let Some(shown) = problem {
+            return Err(
+                field_error(name, &shown, "must not be an empty string".to_string()).with_hint(fix)
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Loads `ca_file`, `client_cert` and `client_key`.
@@ -186,7 +229,8 @@ fn resolve_exchange(
     let token_lifetime = match &raw.token_lifetime {
         None => None,
         Some(value) => {
-            Some(duration::seconds(value).map_err(|p| field_error(name, "token_lifetime", p))?)
+            let seconds = duration::seconds(value, duration::TOKEN_LIFETIME);
+            Some(seconds.map_err(|p| field_error(name, "token_lifetime", p))?)
         }
     };
     let mut spec =
@@ -226,7 +270,8 @@ fn resolve_jwt(
 
     let lifetime = match &raw.lifetime {
         None => DEFAULT_LIFETIME,
-        Some(value) => duration::seconds(value).map_err(|p| field_error(name, "lifetime", p))?,
+        Some(value) => duration::seconds(value, duration::LIFETIME)
+            .map_err(|p| field_error(name, "lifetime", p))?,
     };
     let mut extra_claims = resolve_claims(name, raw)?;
     if matches!(protocol, Protocol::JwtExchange(_)) {
@@ -344,7 +389,52 @@ fn resolve_key(
             Some(key::parse_algorithm(text).map_err(|p| field_error(name, "algorithm", p))?)
         }
     };
-    SigningKey::new(private, algorithm, raw.key_id.clone()).map_err(|e| in_credential(name, e))
+    let key = SigningKey::new(private, algorithm, raw.key_id.clone())
+        .map_err(|e| in_credential(name, e))?;
+    check_secret_length(name, raw, &key)?;
+    Ok(key)
+}
+
+/// Rejects an HMAC secret shorter than the hash output of its algorithm:
+/// RFC 7518 section 3.2 requires a key of at least that size, so 32 bytes
+/// for HS256, 48 for HS384 and 64 for HS512. The message gives the length,
+/// never the secret.
+fn check_secret_length(name: &str, raw: &RawCredential, key: &SigningKey) -> Result<(), Error> {
+    let minimum = match key.algorithm {
+        Algorithm::HS256 => 32,
+        Algorithm::HS384 => 48,
+        Algorithm::HS512 => 64,
+        _ => return Ok(()),
+    };
+    let length = key.secret_len();
+    if length >= minimum {
+        return Ok(());
+    }
+    let sources = [
+        ("secret_env", raw.secret_env.is_some()),
+        ("secret_path", raw.secret_path.is_some()),
+        ("key_path", raw.key_path.is_some()),
+        ("key_env", raw.key_env.is_some()),
+        ("key", raw.key.is_some()),
+    ];
+    let field = sources.iter().find(|(_, set)| *set).map_or("key_command", |(field, _)| field);
+    let algorithm = key.algorithm;
+    let mut hint = format!(
+        "use a random secret of {minimum} bytes or more, such as the output of \
+         `openssl rand -base64 {minimum}`"
+    );
+    if length >= 32 {
+        hint.push_str(", or set algorithm = \"HS256\", which needs 32");
+    }
+    Err(field_error(
+        name,
+        field,
+        format!(
+            "gives an HMAC secret of {length} bytes, but {algorithm:?} needs at least \
+             {minimum} bytes, the size of its hash output"
+        ),
+    )
+    .with_hint(hint))
 }
 
 /// Reads an HMAC secret from an environment variable, as raw UTF-8 bytes.
@@ -447,6 +537,9 @@ fn resolve_headers(name: &str, raw: &RawCredential) -> Result<Vec<(String, Strin
 /// loopback unless `allow_insecure` is set. The check uses the URL text
 /// only, so it runs before any DNS lookup.
 fn parse_url(text: &str, allow_insecure: bool) -> Result<Url, String> {
+    if lacks_scheme(text) {
+        return Err(format!("\"{text}\" has no scheme; write \"https://{text}\""));
+    }
     let url = Url::parse(text).map_err(|e| format!("\"{text}\" is not a valid URL ({e})"))?;
     match url.scheme() {
         "https" => {}
@@ -470,6 +563,23 @@ fn parse_url(text: &str, allow_insecure: bool) -> Result<Url, String> {
         return Err(format!("\"{text}\" has a #fragment, which is never sent to a server"));
     }
     Ok(url)
+}
+
+/// Tells whether `text` is a host and path written without `https://`,
+/// such as `api.example.com/v1` or `localhost:8080/v1`. The URL parser
+/// reads the second form as the scheme `localhost`, so a colon followed
+/// by a digit counts as a port, not as the end of a scheme.
+fn lacks_scheme(text: &str) -> bool {
+    if text.contains("://") || Url::parse(&format!("https://{text}")).is_err() {
+        return false;
+    }
+    match Url::parse(text) {
+        Err(url::ParseError::RelativeUrlWithoutBase) => true,
+        Err(_) => false,
+        Ok(_) => text
+            .split_once(':')
+            .is_some_and(|(_, rest)| rest.starts_with(|c: char| c.is_ascii_digit())),
+    }
 }
 
 /// Returns the URL with its user information replaced, for messages.
@@ -544,7 +654,7 @@ mod tests {
     fn resolve_text(body: &str) -> Result<Credential, Error> {
         // SAFETY: tests in this module only read this variable, and no test
         // removes it, so concurrent access cannot observe a torn value.
-        unsafe { std::env::set_var(HMAC_ENV, "test-secret") };
+        unsafe { std::env::set_var(HMAC_ENV, "test-secret-of-32-bytes-for-hs256") };
         let text = format!("[credentials.api]\n{body}");
         let config = Config::parse(&text, PathBuf::from("/tmp/credentials.toml"))?;
         config.credential("api")
@@ -650,6 +760,24 @@ mod tests {
     }
 
     #[test]
+    fn url_without_scheme_hints_https() {
+        for (written, fix) in [
+            ("api.example.com/v1", "https://api.example.com/v1"),
+            ("localhost:8080/v1", "https://localhost:8080/v1"),
+            ("127.0.0.1:8080", "https://127.0.0.1:8080"),
+        ] {
+            let body = jwt("").replace("https://api.example.com/v1", written);
+            let text = message(&body);
+            let expected = format!("`url` \"{written}\" has no scheme; write \"{fix}\"");
+            assert!(text.contains(&expected), "{text}");
+        }
+        let text = message(&jwt("").replace("https://api.example.com/v1", "ftp://x.example"));
+        assert!(text.contains("has scheme ftp; use https"), "{text}");
+        let text = message(&jwt("").replace("https://api.example.com/v1", "mailto:a@x.example"));
+        assert!(text.contains("has scheme mailto"), "{text}");
+    }
+
+    #[test]
     fn url_with_userinfo_rejected_without_echoing_password() {
         let body = jwt("").replace("https://api.example.com/v1", "https://u:hunter2@x.example");
         let text = message(&body);
@@ -714,6 +842,96 @@ mod tests {
         assert!(message(&exchange("token_lifetime = 0")).contains("`token_lifetime`"));
         assert!(message(&exchange("token_lifetime = \"soon\"")).contains("`token_lifetime`"));
         assert!(message(&jwt("token_lifetime = \"1h\"")).contains("`token_lifetime`"));
+    }
+
+    #[test]
+    fn zero_durations_must_be_more_than_zero() {
+        let text = message(&jwt("timeout = \"0s\""));
+        assert!(text.contains("`timeout` must be more than zero, not \"0s\""), "{text}");
+        let text = message(&jwt("lifetime = 0"));
+        assert!(text.contains("`lifetime` must be more than zero, not 0"), "{text}");
+        let text = message(&exchange("token_lifetime = \"0m\""));
+        assert!(text.contains("`token_lifetime` must be more than zero"), "{text}");
+    }
+
+    #[test]
+    fn zero_clock_skew_accepted() {
+        let credential = resolve_text(&jwt("clock_skew = 0")).unwrap();
+        assert_eq!(credential.jwt.clock_skew, 0);
+        let credential = resolve_text(&jwt("clock_skew = \"0s\"")).unwrap();
+        assert_eq!(credential.jwt.clock_skew, 0);
+    }
+
+    #[test]
+    fn durations_above_maximum_rejected() {
+        let text = message(&jwt("lifetime = \"100000d\""));
+        assert!(text.contains("`lifetime` must be at most 24 hours (86400 seconds)"), "{text}");
+        let text = message(&jwt("timeout = \"2d\""));
+        assert!(text.contains("`timeout` must be at most 24 hours (86400 seconds)"), "{text}");
+        let text = message(&jwt("clock_skew = \"25h\""));
+        assert!(text.contains("`clock_skew` must be at most 24 hours"), "{text}");
+        let credential = resolve_text(&jwt("lifetime = \"24h\"\ntimeout = 86400")).unwrap();
+        assert_eq!(credential.jwt.lifetime, 86_400);
+        assert_eq!(credential.timeout, Some(Duration::from_secs(86_400)));
+    }
+
+    #[test]
+    fn short_hmac_secret_rejected_per_algorithm() {
+        // The test secret is 33 bytes: enough for HS256, not for HS384 or HS512.
+        assert!(resolve_text(&jwt("")).is_ok());
+        for (algorithm, minimum) in [("HS384", 48), ("HS512", 64)] {
+            let text = message(&jwt(&format!("algorithm = \"{algorithm}\"")));
+            let expected = format!(
+                "`secret_env` gives an HMAC secret of 33 bytes, but {algorithm} needs at least \
+                 {minimum} bytes"
+            );
+            assert!(text.contains(&expected), "{text}");
+            assert!(text.contains("algorithm = \"HS256\""), "{text}");
+            assert!(!text.contains("test-secret-of-32"), "{text}");
+        }
+    }
+
+    #[test]
+    fn hmac_secret_of_hash_size_accepted() {
+        let path = std::env::temp_dir().join("namedcred-resolve-hs256-secret.txt");
+        std::fs::write(&path, [b'k'; 32]).unwrap();
+        let body = jwt("").replace(
+            &format!("secret_env = \"{HMAC_ENV}\""),
+            &format!("secret_path = {:?}", path.display().to_string()),
+        );
+        assert!(resolve_text(&body).is_ok());
+        std::fs::write(&path, [b'k'; 31]).unwrap();
+        let text = message(&body);
+        assert!(text.contains("`secret_path` gives an HMAC secret of 31 bytes"), "{text}");
+        assert!(!text.contains("algorithm = \"HS256\""), "{text}");
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    #[test]
+    fn empty_strings_rejected() {
+        for field in ["subject", "key_id"] {
+            let text = message(&jwt(&format!("{field} = \"\"")));
+            assert!(text.contains(&format!("`{field}` must not be empty")), "{text}");
+            assert!(text.contains(&format!("remove `{field}`")), "{text}");
+        }
+        let text = message(&jwt("").replace("issuer = \"me\"", "issuer = \"\""));
+        assert!(text.contains("`issuer` must not be empty"), "{text}");
+    }
+
+    #[test]
+    fn empty_audience_and_scope_rejected() {
+        let text = message(&jwt("audience = []"));
+        assert!(text.contains("`audience` must not be an empty array"), "{text}");
+        let text = message(&jwt("audience = \"\""));
+        assert!(text.contains("`audience` must not be an empty string"), "{text}");
+        let text = message(&jwt("audience = [\"a\", \"\"]"));
+        assert!(text.contains("`audience[1]` must not be an empty string"), "{text}");
+        let text = message(&exchange("scope = [\"\"]"));
+        assert!(text.contains("`scope[0]` must not be an empty string"), "{text}");
+        let text = message(&exchange("scope = []"));
+        assert!(text.contains("`scope` must not be an empty array"), "{text}");
+        let text = message(&exchange("scope = \"\""));
+        assert!(text.contains("`scope` must not be an empty string"), "{text}");
     }
 
     #[test]

@@ -81,6 +81,13 @@ impl KeyKind {
         }
     }
 
+    /// Returns the short name with its indefinite article, such as "an RSA
+    /// 2048-bit" or "an Ed25519". Every name starts with a letter spoken
+    /// with a vowel sound (R, E, H), so the article is always "an".
+    pub fn describe_with_article(self) -> String {
+        format!("an {}", self.describe())
+    }
+
     /// Returns the algorithms this kind of key can sign with; the first one
     /// is the default when the credential names none.
     pub fn algorithms(self) -> &'static [Algorithm] {
@@ -178,10 +185,13 @@ impl SigningKey {
                     "algorithm {chosen:?} does not fit the {} key",
                     key.kind.describe()
                 ))
-                .with_hint(format!(
-                    "use one of {} with this key, or a key made for {chosen:?}",
-                    names(allowed)
-                )));
+                .with_hint(match allowed {
+                    [only] => format!("use {only:?} with this key, or a key made for {chosen:?}"),
+                    _ => format!(
+                        "use one of {} with this key, or a key made for {chosen:?}",
+                        names(allowed)
+                    ),
+                }));
             }
         };
         let der = key.der();
@@ -219,6 +229,12 @@ impl SigningKey {
     /// Returns the key in the form the signer takes.
     pub fn encoding(&self) -> &EncodingKey {
         self.encoding.expose()
+    }
+
+    /// Returns the length in bytes of the normalised key, which for an
+    /// HMAC secret is the length of the secret.
+    pub fn secret_len(&self) -> usize {
+        self.der.expose().len()
     }
 
     /// Returns the SHA-256 digest of the normalised key that this key was
@@ -570,6 +586,14 @@ mod tests {
     fn empty_key_rejected() {
         let error = parse(b"  \n", "test").unwrap_err();
         assert!(error.message.contains("empty"), "{}", error.message);
+    }
+
+    #[test]
+    fn kinds_take_the_article_an() {
+        assert_eq!(KeyKind::Rsa { bits: 2048 }.describe_with_article(), "an RSA 2048-bit");
+        assert_eq!(KeyKind::P256.describe_with_article(), "an EC P-256");
+        assert_eq!(KeyKind::Ed25519.describe_with_article(), "an Ed25519");
+        assert_eq!(KeyKind::Hmac.describe_with_article(), "an HMAC secret");
     }
 
     #[test]
