@@ -49,6 +49,13 @@ fn assert_clean(shown: &str, what: &str) {
 }
 
 #[test]
+fn config_debug_hides_secrets() {
+    let config = Config::parse(&config_text(), PathBuf::from("/tmp/credentials.toml")).unwrap();
+    assert_clean(&format!("{config:?}"), "Config");
+    assert_clean(&format!("{:?}", config.raw("ex").unwrap()), "RawCredential");
+}
+
+#[test]
 fn credential_debug_hides_secrets() {
     let config = Config::parse(&config_text(), PathBuf::from("/tmp/credentials.toml")).unwrap();
     let credential = config.credential("ex").unwrap();

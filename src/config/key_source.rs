@@ -16,7 +16,7 @@ pub fn load_key(name: &str, raw: &RawCredential, base_dir: &Path) -> Result<Load
     let sources = [
         ("key_path", raw.key_path.as_deref()),
         ("key_env", raw.key_env.as_deref()),
-        ("key", raw.key.as_deref()),
+        ("key", raw.key.as_ref().map(|key| key.expose().as_str())),
         ("key_command", raw.key_command.as_deref()),
         ("secret_env", raw.secret_env.as_deref()),
         ("secret_path", raw.secret_path.as_deref()),

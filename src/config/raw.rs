@@ -7,6 +7,44 @@ use std::fmt;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 
+use crate::secret::Secret;
+
+/// A table of names and string values, such as `[headers]`, whose values
+/// may be secrets (an API key, a client secret). Its Debug output shows
+/// the names only.
+#[derive(Default, Clone, Deserialize)]
+#[serde(transparent)]
+pub struct ValueMap(BTreeMap<String, String>);
+
+impl std::ops::Deref for ValueMap {
+    type Target = BTreeMap<String, String>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for ValueMap {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
+}
+
+impl<'a> IntoIterator for &'a ValueMap {
+    type Item = (&'a String, &'a String);
+    type IntoIter = std::collections::btree_map::Iter<'a, String, String>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+impl fmt::Debug for ValueMap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.0.keys().map(|name| (name, "(redacted)"))).finish()
+    }
+}
+
 /// One `[credentials.<name>]` table. Every field is optional here, so that
 /// a missing one is reported by the resolve step with the credential's name.
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -27,7 +65,7 @@ pub struct RawCredential {
     /// Name of an environment variable that contains a PEM private key.
     pub key_env: Option<String>,
     /// A PEM private key written in the configuration file.
-    pub key: Option<String>,
+    pub key: Option<Secret<String>>,
     /// A command run with `sh -c` whose stdout is the private key.
     pub key_command: Option<String>,
     /// `"pem"`, `"jwk"` or `"google-service-account"`; detected from the
@@ -57,7 +95,7 @@ pub struct RawCredential {
     /// Extra claims merged into every token.
     pub claims: Option<toml::Table>,
     /// Static headers sent with every API request.
-    pub headers: Option<BTreeMap<String, String>>,
+    pub headers: Option<ValueMap>,
     /// PEM file of CA certificates trusted in addition to the Mozilla
     /// roots, relative to the configuration file.
     pub ca_file: Option<String>,
@@ -104,7 +142,7 @@ pub struct RawCredential {
     /// Where the scope goes: `"form"` (the default), `"claim"` or `"both"`.
     pub scope_in: Option<String>,
     /// Extra form fields sent to the token endpoint.
-    pub token_params: Option<BTreeMap<String, String>>,
+    pub token_params: Option<ValueMap>,
     /// Lifetime assumed for an access token whose reply and content give
     /// none, like `lifetime`; used only by the token cache.
     pub token_lifetime: Option<Lifetime>,
