@@ -88,7 +88,7 @@ pub fn exchange(
             other => http::transport_error(other, endpoint),
         },
     )?;
-    let secrets = [last_assertion.expose().as_str()];
+    let secrets = sent_secrets(spec, &last_assertion);
     let reply = match spec.grant {
         Grant::GithubInstallation => {
             github::parse_reply(status, content_type.as_deref(), &body, &secrets, token::now())
@@ -99,6 +99,17 @@ pub fn exchange(
         let clock = ClockCheck::new(&last_assertion, server_date.as_deref());
         with_claims_hint(e, credential, &clock)
     })
+}
+
+/// Returns the secrets that went into the token request, which an error
+/// page may echo: the assertion (also sent as `client_assertion` or
+/// `subject_token`) and every `[token_params]` value, such as a client
+/// secret. A value that is not secret, such as a client id, is hidden too,
+/// because namedcred cannot tell them apart.
+fn sent_secrets<'a>(spec: &'a ExchangeSpec, assertion: &'a Secret<String>) -> Vec<&'a str> {
+    let mut secrets = vec![assertion.expose().as_str()];
+    secrets.extend(spec.params.iter().map(|(_, value)| value.as_str()));
+    secrets
 }
 
 /// Sends one token request of the credential's grant.
@@ -360,20 +371,45 @@ fn unusable(
     ))
 }
 
-/// Shortens text from a server for a message: secrets and anything shaped
-/// like a JWT are replaced, control characters escaped, and the length
-/// capped.
+/// Shortens text from a server for a message: the `secrets` (also in their
+/// form-encoded, percent-encoded, JSON and HTML spellings), the values of
+/// secret members such as `access_token=...` or `"client_secret": "..."`,
+/// and anything shaped like a JWT are replaced, control characters
+/// escaped, and the length capped.
 pub fn clean(text: &str, secrets: &[&str]) -> String {
     let mut cleaned = text.to_string();
     for secret in secrets.iter().filter(|s| !s.is_empty()) {
-        cleaned = cleaned.replace(secret, "(redacted)");
+        for spelling in spellings(secret) {
+            cleaned = cleaned.replace(&spelling, redact::REDACTED);
+        }
     }
-    let cleaned = redact_jwts(&cleaned);
+    let cleaned = redact_jwts(&redact::text::secret_values(&cleaned));
     let mut preview = escape_preview(&cleaned.chars().take(PREVIEW_CHARS).collect::<String>());
     if cleaned.chars().count() > PREVIEW_CHARS {
         preview.push_str("...");
     }
     preview
+}
+
+/// Returns the ways a server may echo a secret that namedcred sent: as
+/// sent, form-encoded (`+` for a space), percent-encoded, escaped in a
+/// JSON string and escaped in HTML. Longer spellings come first, so that
+/// no shorter one replaces part of them.
+fn spellings(secret: &str) -> Vec<String> {
+    let form: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+    let percent = form.replace('+', "%20");
+    let json = serde_json::to_string(secret).unwrap_or_default();
+    let json = json.trim_matches('"').to_string();
+    let html = secret
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;");
+    let mut spellings = vec![secret.to_string(), form, percent, json, html];
+    spellings.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+    spellings.dedup();
+    spellings
 }
 
 /// Escapes control characters so that a server cannot move the cursor or
@@ -543,6 +579,41 @@ mod tests {
         .message;
         assert!(!message.contains("the-assertion"), "{message}");
         assert!(!message.contains("eyJzdWIi"), "{message}");
+    }
+
+    #[test]
+    fn token_members_removed_from_non_json_replies() {
+        let cases: [(&str, &[u8]); 3] = [
+            (
+                "application/x-www-form-urlencoded",
+                b"access_token=gho_FORMSECRETTOKEN&scope=repo&token_type=bearer",
+            ),
+            ("application/json", br#"{"access_token":"BADJSONSECRET","token_type":"bea"#),
+            ("text/plain", b"refresh_token: PLAINSECRET\nstatus: rejected"),
+        ];
+        for (content_type, body) in cases {
+            let message = parse_reply(200, Some(content_type), body, &[]).unwrap_err().message;
+            assert!(!message.contains("SECRET"), "{message}");
+            assert!(message.contains("(redacted)"), "{message}");
+            assert!(message.contains("HTTP 200"), "{message}");
+        }
+        let message =
+            parse_reply(200, None, b"access_token=x&scope=repo", &[]).unwrap_err().message;
+        assert!(message.contains("scope=repo"), "{message}");
+    }
+
+    #[test]
+    fn echoed_secret_spellings_removed() {
+        let secret = "s3cr3t+/ &\"<x>";
+        let body = format!(
+            "raw {secret} form {} json {} html {}",
+            url::form_urlencoded::byte_serialize(secret.as_bytes()).collect::<String>(),
+            serde_json::to_string(secret).unwrap(),
+            "s3cr3t+/ &amp;&quot;&lt;x&gt;"
+        );
+        let message =
+            parse_reply(500, Some("text/html"), body.as_bytes(), &[secret]).unwrap_err().message;
+        assert!(!message.contains("s3cr3t"), "{message}");
     }
 
     #[test]

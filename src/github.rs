@@ -67,7 +67,7 @@ pub fn parse_reply(
             let fields: Vec<&str> = object.keys().map(String::as_str).collect();
             return Err(Error::exchange(format!(
                 "GitHub's installation token reply has no non-empty `token` (fields: {})",
-                fields.join(", ")
+                exchange::clean(&fields.join(", "), secrets)
             )));
         }
     };

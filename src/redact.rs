@@ -8,6 +8,8 @@
 
 use std::time::Duration;
 
+pub mod text;
+
 /// Header names, in lower case, whose values are shown: standard content
 /// negotiation, caching, framing and diagnostics headers that carry no
 /// credentials.

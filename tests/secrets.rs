@@ -317,3 +317,81 @@ fn requested_tokens_only_on_stdout() {
         }
     }
 }
+
+/// A client secret sent as a token parameter, with characters that form
+/// encoding changes.
+const PARAM_CANARY: &str = "param-canary+4b8e/2d6f";
+
+/// Returns the credential `ex` alone, with `client_secret` in its
+/// `[token_params]`.
+fn exchange_with_params(base: &str, key: &Path) -> String {
+    format!(
+        "[credentials.ex]\nprotocol = \"jwt-exchange\"\nurl = \"{base}/v1\"\n\
+         token_endpoint = \"{base}/token\"\nissuer = \"svc\"\nsubject = \"user\"\n\
+         key_path = \"{}\"\n[credentials.ex.token_params]\nclient_id = \"app\"\n\
+         client_secret = \"{PARAM_CANARY}\"\n",
+        key.display()
+    )
+}
+
+#[test]
+fn non_json_token_replies_leak_nothing() {
+    let setup = Setup::new();
+    let bodies = [
+        (
+            "application/x-www-form-urlencoded",
+            format!("access_token={ACCESS_CANARY}&scope=repo&token_type=bearer"),
+        ),
+        ("application/json", format!("{{\"access_token\":\"{ACCESS_CANARY}\",\"token_type\":\"be")),
+        ("text/plain", format!("refresh_token: {ACCESS_CANARY}\nid_token: {ACCESS_CANARY}")),
+        ("application/xml", format!("<r><access_token>{ACCESS_CANARY}</access_token></r>")),
+    ];
+    for (content_type, body) in bodies {
+        let server = TestServer::start(move |_| {
+            Reply { body: body.clone().into_bytes(), ..Reply::new(200) }
+                .header("Content-Type", content_type)
+        });
+        setup.write_config(&credentials(&server.url(), &setup.key, ""));
+        check(&setup, Some(&server), &["exchange", "ex"], 7, &nothing);
+        check(&setup, Some(&server), &["call", "ex", "/me"], 7, &nothing);
+    }
+}
+
+#[test]
+fn form_reply_preview_keeps_other_fields() {
+    let setup = Setup::new();
+    let server = TestServer::start(|_| {
+        let body = format!("access_token={ACCESS_CANARY}&scope=repo&token_type=bearer");
+        Reply { body: body.into_bytes(), ..Reply::new(200) }
+            .header("Content-Type", "application/x-www-form-urlencoded")
+    });
+    setup.write_config(&credentials(&server.url(), &setup.key, ""));
+    let (code, _, stderr) = setup.run(&["exchange", "ex"]);
+    assert_eq!(code, Some(7), "{stderr}");
+    assert!(stderr.contains("access_token=(redacted)&scope=repo"), "{stderr}");
+    assert!(!stderr.contains(ACCESS_CANARY), "{stderr}");
+}
+
+#[test]
+fn echoed_token_params_leak_nothing() {
+    let setup = Setup::new();
+    let server = TestServer::start(|request| {
+        let html =
+            format!("<html><pre>{}</pre><p>{:?}</p></html>", request.body_text(), request.form());
+        Reply { body: html.into_bytes(), ..Reply::new(500) }.header("Content-Type", "text/html")
+    });
+    setup.write_config(&exchange_with_params(&server.url(), &setup.key));
+    for args in [&["exchange", "ex"][..], &["call", "ex", "/me"]] {
+        for verbosity in VERBOSITY {
+            let all: Vec<&str> = verbosity.iter().chain(args).copied().collect();
+            let (code, stdout, stderr) = setup.run(&all);
+            assert_eq!(code, Some(7), "{all:?}: {stderr}");
+            let mut canaries = Canaries::new(&setup.key);
+            canaries.add_from(&server);
+            canaries.values.push(PARAM_CANARY.to_string());
+            canaries.values.push("param-canary%2B4b8e%2F2d6f".to_string());
+            canaries.assert_absent(&format!("stdout of {all:?}"), &stdout, &[]);
+            canaries.assert_absent(&format!("stderr of {all:?}"), &stderr, &[]);
+        }
+    }
+}
