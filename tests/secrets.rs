@@ -395,3 +395,43 @@ fn echoed_token_params_leak_nothing() {
         }
     }
 }
+
+#[test]
+fn key_command_stderr_leaks_nothing() {
+    let setup = Setup::new();
+    let key = setup.key.display().to_string();
+    let body_line = pem_body_lines(&setup.key)[2].clone();
+    let commands = [
+        format!("cat '{key}' >&2; exit 1"),
+        // A PEM block without its END line.
+        format!("head -n 5 '{key}' >&2; exit 1"),
+        // Key material without PEM lines.
+        format!("echo 'bad key {body_line}' >&2; exit 1"),
+        format!("printf '{{\"private_key\": \"{HMAC_CANARY}\"}}' >&2; exit 1"),
+    ];
+    for command in commands {
+        let config = format!(
+            "[credentials.rsa]\nprotocol = \"jwt\"\nurl = \"http://127.0.0.1:9/v1\"\n\
+             issuer = \"svc\"\nkey_command = \"{}\"\n",
+            command.replace('\\', "\\\\").replace('"', "\\\"")
+        );
+        setup.write_config(&config);
+        check(&setup, None, &["token", "rsa"], 8, &nothing);
+        let (_, _, stderr) = setup.run(&["token", "rsa"]);
+        assert!(stderr.contains("exited with status 1"), "{stderr}");
+        assert!(stderr.contains("(redacted"), "{stderr}");
+    }
+}
+
+#[test]
+fn key_command_stderr_capped_and_escaped() {
+    let setup = Setup::new();
+    let config = "[credentials.rsa]\nprotocol = \"jwt\"\nurl = \"http://127.0.0.1:9/v1\"\n\
+                  issuer = \"svc\"\n\
+                  key_command = \"{ printf '\\\\033[31mred '; yes denied | head -n 2000; } >&2; exit 1\"\n";
+    setup.write_config(config);
+    let (code, _, stderr) = setup.run(&["token", "rsa"]);
+    assert_eq!(code, Some(8), "{stderr}");
+    assert!(stderr.len() < 2000, "{} bytes: {stderr}", stderr.len());
+    assert!(!stderr.contains('\u{1b}'), "{stderr}");
+}
