@@ -491,6 +491,31 @@ fn damaged_entry_warned_and_replaced() {
     }
 }
 
+#[test]
+fn unsendable_cached_token_replaced() {
+    let server = Server::start();
+    let setup = Setup::new(&server, "");
+    setup.call(&[]);
+    let path = setup.entry_file();
+
+    for (round, token) in
+        ["AT\r\nX-Evil: 1", "two words", "t\u{fc}ken", "tab\there"].iter().enumerate()
+    {
+        let mut entry: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        entry["access_token"] = json!(token);
+        std::fs::write(&path, entry.to_string()).unwrap();
+
+        let output = setup.call(&[]);
+        let message = stderr(&output);
+        assert!(message.contains("warning: ignoring the token cache entry"), "{round}: {message}");
+        assert!(message.contains("cannot carry"), "{round}: {message}");
+        assert!(!message.contains("X-Evil"), "{round}: {message}");
+        assert_eq!(server.exchanges(), round + 2, "{round}");
+        let sent = bearers(&server);
+        assert_eq!(sent.last().unwrap(), &format!("access-{}", round + 2), "{round}");
+    }
+}
+
 #[cfg(unix)]
 #[test]
 fn folder_and_files_private() {
