@@ -681,6 +681,27 @@ fn cache_list_shows_names_never_tokens() {
 }
 
 #[test]
+fn cache_list_escapes_and_redacts_fields() {
+    let server = Server::start();
+    let setup = Setup::new(&server, "");
+    setup.call(&[]);
+    let path = setup.entry_file();
+    let mut entry: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    entry["credential"] = json!("b\u{1b}[31mRED\nforged line");
+    entry["token_endpoint"] = json!("http://admin:PASSW0RD@host/token?\u{7}");
+    std::fs::write(&path, entry.to_string()).unwrap();
+
+    let output = setup.run(&["cache", "list"], 0);
+    let listing = stdout(&output);
+    assert!(!listing.contains('\u{1b}'), "{listing:?}");
+    assert!(!listing.contains('\u{7}'), "{listing:?}");
+    assert_eq!(listing.lines().count(), 2, "{listing:?}");
+    assert!(listing.contains("b\\u{1b}[31mRED\\nforged line"), "{listing:?}");
+    assert!(!listing.contains("PASSW0RD"), "{listing:?}");
+    assert!(listing.contains("http://admin:(redacted)@host/token"), "{listing:?}");
+}
+
+#[test]
 fn cache_clear_removes_entries() {
     let server = Server::start();
     let setup = Setup::new(&server, "");
