@@ -435,3 +435,27 @@ fn key_command_stderr_capped_and_escaped() {
     assert!(stderr.len() < 2000, "{} bytes: {stderr}", stderr.len());
     assert!(!stderr.contains('\u{1b}'), "{stderr}");
 }
+
+#[test]
+fn list_and_check_hide_url_passwords() {
+    let setup = Setup::new();
+    let key = setup.key.display();
+    setup.write_config(&format!(
+        "[credentials.pw]\nprotocol = \"jwt\"\nurl = \"http://admin:PASSW0RD@127.0.0.1/x?api_key=QUERYSECRET\"\n\
+         issuer = \"svc\"\nkey_path = \"{key}\"\n\
+         [credentials.\"b\\u001b[31mRED\"]\nprotocol = \"jwt\"\nurl = \"http://127.0.0.1/\\u0007\"\n\
+         issuer = \"svc\"\nkey_path = \"{key}\"\n"
+    ));
+    for args in [&["list"][..], &["list", "--json"], &["check"], &["-v", "check", "pw"]] {
+        let (_, stdout, stderr) = setup.run(args);
+        for output in [&stdout, &stderr] {
+            assert!(!output.contains("PASSW0RD"), "{args:?}: {output}");
+            assert!(!output.contains("QUERYSECRET"), "{args:?}: {output}");
+            assert!(!output.contains('\u{1b}'), "{args:?}: {output:?}");
+            assert!(!output.contains('\u{7}'), "{args:?}: {output:?}");
+        }
+    }
+    let (code, stdout, _) = setup.run(&["list"]);
+    assert_eq!(code, Some(0));
+    assert!(stdout.contains("http://redacted@127.0.0.1/x?api_key=(redacted)"), "{stdout}");
+}

@@ -61,7 +61,7 @@ fn row(entry: &Entry, now: u64) -> [String; 4] {
         text::escape_controls(&entry.credential),
         expires,
         status.to_string(),
-        text::escape_controls(&text::url_passwords(&entry.token_endpoint)),
+        text::shown_url(&entry.token_endpoint),
     ]
 }
 
@@ -170,7 +170,7 @@ mod tests {
         };
         let row = row(&entry, 2000);
         assert_eq!(row[0], "b\\u{1b}[31mRED");
-        assert_eq!(row[3], "https://user:(redacted)@auth.example.com/token");
+        assert_eq!(row[3], "https://redacted@auth.example.com/token");
     }
 
     #[test]

@@ -3,8 +3,8 @@
 //!
 //! Unlike the allow-lists of the parent module, these functions look for
 //! shapes that carry secrets: `name=value`, `"name": "value"`,
-//! `<name>value</name>`, PEM blocks, long base64 runs and the password of a
-//! URL. What they do not recognise stays in the text, so callers also
+//! `<name>value</name>`, PEM blocks, long base64 runs and the user
+//! information of a URL. What they do not recognise stays in the text, so callers also
 //! remove the secrets they know of by value.
 
 use super::REDACTED;
@@ -240,28 +240,34 @@ fn redact_base64_runs(text: &str) -> String {
     out
 }
 
-/// Replaces the password of every URL in the text (`scheme://user:pass@`)
-/// with `(redacted)`, and keeps the user name. It works on text that is
-/// not a valid URL as well, so a rejected value can be shown.
-pub fn url_passwords(text: &str) -> String {
+/// Replaces the user information of every URL in the text
+/// (`scheme://user:password@host`) with `redacted`, as `check` shows a
+/// rejected URL: the user name may be a token too, as in
+/// `https://TOKEN@host`. It works on text that is not a valid URL as well,
+/// so a rejected value can be shown.
+pub fn url_userinfo(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(scheme_end) = rest.find("://") {
         let authority_start = scheme_end + "://".len();
         out.push_str(&rest[..authority_start]);
         rest = &rest[authority_start..];
-        let authority_end = rest.find(['/', '?', '#', ' ', '"', '\n']).unwrap_or(rest.len());
-        let authority = &rest[..authority_end];
-        if let Some(at) = authority.rfind('@')
-            && let Some(colon) = authority[..at].find(':')
-        {
-            out.push_str(&authority[..colon + 1]);
-            out.push_str(REDACTED);
+        let authority_end =
+            rest.find(['/', '?', '#', ' ', '"', '\'', '<', '>', '\n']).unwrap_or(rest.len());
+        if let Some(at) = rest[..authority_end].rfind('@') {
+            out.push_str("redacted");
             rest = &rest[at..];
         }
     }
     out.push_str(rest);
     out
+}
+
+/// Returns a URL from the configuration or a file as it may be shown:
+/// user information and secret query parameters (`?api_key=...`)
+/// redacted, control characters escaped.
+pub fn shown_url(url: &str) -> String {
+    escape_controls(&secret_values(&url_userinfo(url)))
 }
 
 /// Escapes control characters, so that text cannot move the cursor, change
@@ -382,16 +388,22 @@ mod tests {
     }
 
     #[test]
-    fn url_passwords_redacted() {
+    fn url_userinfo_redacted() {
+        assert_eq!(url_userinfo("http://admin:PASSW0RD@host/x?a=b"), "http://redacted@host/x?a=b");
         assert_eq!(
-            url_passwords("http://admin:PASSW0RD@host/x?a=b"),
-            "http://admin:(redacted)@host/x?a=b"
+            url_userinfo("see https://u:p@h:bad and https://h/"),
+            "see https://redacted@h:bad and https://h/"
         );
+        assert_eq!(url_userinfo("https://TOKEN@host/"), "https://redacted@host/");
+        assert_eq!(url_userinfo("https://host/path@x"), "https://host/path@x");
+    }
+
+    #[test]
+    fn shown_url_redacts_and_escapes() {
         assert_eq!(
-            url_passwords("see https://u:p@h:bad and https://h/"),
-            "see https://u:(redacted)@h:bad and https://h/"
+            shown_url("https://u:p@h/x?api_key=K&page=2\u{1b}"),
+            "https://redacted@h/x?api_key=(redacted)&page=2\\u{1b}"
         );
-        assert_eq!(url_passwords("https://user@host/"), "https://user@host/");
     }
 
     #[test]
