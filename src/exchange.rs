@@ -143,11 +143,18 @@ pub fn describe_request<'a>(spec: &'a ExchangeSpec, assertion: &'a str) -> Reque
 /// Builds the error for a redirect from the token endpoint, which is never
 /// followed so that the assertion goes nowhere else.
 fn redirect_error(endpoint: &Url, status: u16, headers: &ureq::http::HeaderMap) -> Error {
-    let location = header_text(headers, "location").unwrap_or_else(|| "(none)".to_string());
+    // The target is shown without user information and query, which may
+    // carry a code or token meant for someone else.
+    let location = match header_text(headers, "location") {
+        Some(text) => match endpoint.join(&text) {
+            Ok(target) => http::origin_and_path(&target),
+            Err(_) => clean(&redact::text::url_userinfo(&text), &[]),
+        },
+        None => "(none)".to_string(),
+    };
     Error::exchange(format!(
-        "token endpoint {endpoint} answered HTTP {status} redirecting to {}; \
-         namedcred does not follow redirects from a token endpoint",
-        escape_preview(&location)
+        "token endpoint {endpoint} answered HTTP {status} redirecting to {location}; \
+         namedcred does not follow redirects from a token endpoint"
     ))
     .with_hint("set token_endpoint to the final URL if the redirect is expected")
 }

@@ -459,3 +459,29 @@ fn list_and_check_hide_url_passwords() {
     assert_eq!(code, Some(0));
     assert!(stdout.contains("http://redacted@127.0.0.1/x?api_key=(redacted)"), "{stdout}");
 }
+
+#[test]
+fn redirect_locations_leak_nothing() {
+    let setup = Setup::new();
+    for location in [
+        "https://u:LOCPASS@127.0.0.1:1/next?code=LOCCODE",
+        "ftp://u:LOCPASS@127.0.0.1/next?code=LOCCODE",
+        "http://[bad:LOCPASS@x/?code=LOCCODE",
+    ] {
+        let server = TestServer::start(move |_| Reply::new(302).header("Location", location));
+        setup.write_config(&credentials(&server.url(), &setup.key, ""));
+        for args in [
+            &["exchange", "ex"][..],
+            &["call", "rsa", "/me"],
+            &["call", "rsa", "/me", "-L"],
+            &["-v", "call", "hmac", "/me", "-L"],
+        ] {
+            let (code, stdout, stderr) = setup.run(args);
+            assert_ne!(code, Some(0), "{args:?}: {stderr}");
+            for output in [&stdout, &stderr] {
+                assert!(!output.contains("LOCPASS"), "{location} {args:?}: {output}");
+                assert!(!output.contains("LOCCODE"), "{location} {args:?}: {output}");
+            }
+        }
+    }
+}
