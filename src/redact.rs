@@ -106,8 +106,13 @@ pub enum BodyView<'a> {
 
 impl RequestView<'_> {
     /// Returns the request line and the redacted headers, one per line.
+    /// Query parameters with secret names, such as `api_key`, are redacted.
     pub fn head_lines(&self) -> Vec<String> {
-        let mut lines = vec![format!("{} {}", self.method, self.url)];
+        let url = match self.url.split_once('?') {
+            Some((before, query)) => format!("{before}?{}", text::secret_values(query)),
+            None => self.url.to_string(),
+        };
+        let mut lines = vec![format!("{} {}", self.method, escape(&url))];
         for (name, value) in &self.headers {
             lines.push(format!("{name}: {}", header_value(name, value)));
         }
@@ -232,6 +237,20 @@ mod tests {
             view.dry_run_text(),
             "POST https://a.example/token\nAccept: application/json\nX-Key: (redacted)\n\n\
              grant_type=g\nassertion=(redacted)"
+        );
+    }
+
+    #[test]
+    fn secret_query_parameters_redacted() {
+        let view = RequestView {
+            method: "GET",
+            url: "https://a.example/x?api_key=K1&page=2&access_token=T",
+            headers: Vec::new(),
+            body: BodyView::None,
+        };
+        assert_eq!(
+            view.head_lines(),
+            vec!["GET https://a.example/x?api_key=(redacted)&page=2&access_token=(redacted)"]
         );
     }
 

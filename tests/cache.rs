@@ -699,6 +699,12 @@ fn cache_list_escapes_and_redacts_fields() {
     assert!(listing.contains("b\\u{1b}[31mRED\\nforged line"), "{listing:?}");
     assert!(!listing.contains("PASSW0RD"), "{listing:?}");
     assert!(listing.contains("http://redacted@host/token"), "{listing:?}");
+
+    // The entry is still reused, and -v logs its credential name escaped.
+    let verbose = setup.cmd().args(["-v", "call", "ex", "/items"]).output().unwrap();
+    let log = stderr(&verbose);
+    assert!(log.contains("reusing the cached token"), "{log:?}");
+    assert!(!log.contains('\u{1b}'), "{log:?}");
 }
 
 #[test]

@@ -485,3 +485,35 @@ fn redirect_locations_leak_nothing() {
         }
     }
 }
+
+#[test]
+fn secret_query_parameters_hidden_in_logs() {
+    let setup = Setup::new();
+    let server = hostile_server(200, 200);
+    setup.write_config(&credentials(&server.url(), &setup.key, ""));
+    for args in [
+        &["-v", "call", "rsa", "/me?api_key=QUERYCANARY&page=2"][..],
+        &["call", "rsa", "/me?api_key=QUERYCANARY&page=2", "--dry-run"],
+    ] {
+        let (code, stdout, stderr) = setup.run(args);
+        assert_eq!(code, Some(0), "{args:?}: {stderr}");
+        for output in [&stdout, &stderr] {
+            assert!(!output.contains("QUERYCANARY"), "{args:?}: {output}");
+        }
+        assert!(format!("{stdout}{stderr}").contains("api_key=(redacted)&page=2"), "{stderr}");
+    }
+}
+
+#[test]
+fn control_characters_in_errors_escaped() {
+    let setup = Setup::new();
+    setup.write_config(
+        "[credentials.rsa]\nprotocol = \"jwt\"\nurl = \"http://127.0.0.1:9/v1\"\n\
+         issuer = \"svc\"\nkey_path = \"missing-\\u001b[31m-\\r-key.pem\"\n",
+    );
+    let (code, _, stderr) = setup.run(&["token", "rsa"]);
+    assert_eq!(code, Some(8), "{stderr}");
+    assert!(stderr.contains("missing-"), "{stderr}");
+    assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
+    assert!(!stderr.contains('\r'), "{stderr:?}");
+}

@@ -74,9 +74,9 @@ fn normalise(name: &str) -> String {
 /// closing quote), `name: value` lines and XML elements. Names are matched
 /// by `is_secret_name`.
 ///
-/// NOTE: prose loses a word too: `Invalid token: signature mismatch`
-/// becomes `Invalid token: (redacted) mismatch`, because the shape of
-/// `token: value` cannot be told apart from a header line.
+/// NOTE: prose loses a word too. `Invalid token: signature mismatch`
+/// becomes `Invalid token: (redacted) mismatch`, because text of the shape
+/// `token: value` may equally be a header line.
 pub fn secret_values(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut position = 0;
@@ -278,6 +278,12 @@ pub fn escape_controls(text: &str) -> String {
         .collect()
 }
 
+/// Escapes control characters except line breaks, for messages that may
+/// span lines, such as an error with its cause.
+pub fn escape_controls_keep_lines(text: &str) -> String {
+    text.split('\n').map(escape_controls).collect::<Vec<_>>().join("\n")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -409,5 +415,6 @@ mod tests {
     #[test]
     fn controls_escaped() {
         assert_eq!(escape_controls("b\u{1b}[31mRED\n"), "b\\u{1b}[31mRED\\n");
+        assert_eq!(escape_controls_keep_lines("a\r\nb\u{7}"), "a\\r\nb\\u{7}");
     }
 }
