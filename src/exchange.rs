@@ -249,7 +249,10 @@ fn trace_reply(object: &serde_json::Map<String, serde_json::Value>) {
     }
     for (name, value) in object {
         let shown = match value {
-            _ if SHOWN_REPLY_MEMBERS.contains(&name.as_str()) => value.to_string(),
+            // instance_url may carry user information like any URL.
+            _ if SHOWN_REPLY_MEMBERS.contains(&name.as_str()) => {
+                redact::text::url_userinfo(&value.to_string())
+            }
             serde_json::Value::String(text) => format!("(redacted, {} bytes)", text.len()),
             serde_json::Value::Null | serde_json::Value::Bool(_) => value.to_string(),
             _ => "(redacted)".to_string(),

@@ -517,3 +517,19 @@ fn control_characters_in_errors_escaped() {
     assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
     assert!(!stderr.contains('\r'), "{stderr:?}");
 }
+
+#[test]
+fn traced_reply_members_hide_url_passwords() {
+    let setup = Setup::new();
+    let server = TestServer::start(|_| {
+        Reply::json(
+            200,
+            json!({"access_token": ACCESS_CANARY, "instance_url": "https://u:INSTPASS@127.0.0.1/"}),
+        )
+    });
+    setup.write_config(&credentials(&server.url(), &setup.key, ""));
+    let (code, _, stderr) = setup.run(&["-vv", "exchange", "ex"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("reply member instance_url"), "{stderr}");
+    assert!(!stderr.contains("INSTPASS"), "{stderr}");
+}
