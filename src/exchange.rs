@@ -384,8 +384,8 @@ fn unusable(
 /// Shortens text from a server for a message: the `secrets` (also in their
 /// form-encoded, percent-encoded, JSON and HTML spellings), the values of
 /// secret members such as `access_token=...` or `"client_secret": "..."`,
-/// and anything shaped like a JWT are replaced, control characters
-/// escaped, and the length capped.
+/// the user information of URLs and anything shaped like a JWT are
+/// replaced, control characters escaped, and the length capped.
 pub fn clean(text: &str, secrets: &[&str]) -> String {
     let mut cleaned = text.to_string();
     for secret in secrets.iter().filter(|s| !s.is_empty()) {
@@ -393,7 +393,8 @@ pub fn clean(text: &str, secrets: &[&str]) -> String {
             cleaned = cleaned.replace(&spelling, redact::REDACTED);
         }
     }
-    let cleaned = redact_jwts(&redact::text::secret_values(&cleaned));
+    let cleaned = redact::text::secret_values(&redact::text::url_userinfo(&cleaned));
+    let cleaned = redact_jwts(&cleaned);
     let mut preview = escape_preview(&cleaned.chars().take(PREVIEW_CHARS).collect::<String>());
     if cleaned.chars().count() > PREVIEW_CHARS {
         preview.push_str("...");
@@ -610,6 +611,9 @@ mod tests {
         let message =
             parse_reply(200, None, b"access_token=x&scope=repo", &[]).unwrap_err().message;
         assert!(message.contains("scope=repo"), "{message}");
+        let body = b"see https://u:pw@h.example/";
+        let message = parse_reply(500, None, body, &[]).unwrap_err().message;
+        assert!(message.contains("https://redacted@h.example/"), "{message}");
     }
 
     #[test]
