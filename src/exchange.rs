@@ -83,7 +83,8 @@ pub fn exchange(
     let body = response.into_body().with_config().limit(MAX_REPLY_BYTES).read_to_vec().map_err(
         |e| match e {
             ureq::Error::BodyExceedsLimit(_) => Error::exchange(format!(
-                "token endpoint {endpoint} sent a reply larger than {MAX_REPLY_BYTES} bytes"
+                "token endpoint {} sent a reply larger than {MAX_REPLY_BYTES} bytes",
+                http::origin_and_path(endpoint)
             )),
             other => http::transport_error(other, endpoint),
         },
@@ -153,8 +154,9 @@ fn redirect_error(endpoint: &Url, status: u16, headers: &ureq::http::HeaderMap) 
         None => "(none)".to_string(),
     };
     Error::exchange(format!(
-        "token endpoint {endpoint} answered HTTP {status} redirecting to {location}; \
-         namedcred does not follow redirects from a token endpoint"
+        "token endpoint {} answered HTTP {status} redirecting to {location}; \
+         namedcred does not follow redirects from a token endpoint",
+        http::origin_and_path(endpoint)
     ))
     .with_hint("set token_endpoint to the final URL if the redirect is expected")
 }

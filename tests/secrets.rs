@@ -533,3 +533,21 @@ fn traced_reply_members_hide_url_passwords() {
     assert!(stderr.contains("reply member instance_url"), "{stderr}");
     assert!(!stderr.contains("INSTPASS"), "{stderr}");
 }
+
+#[test]
+fn token_endpoint_query_stays_out_of_errors() {
+    let setup = Setup::new();
+    let server = TestServer::start(|_| Reply::new(302).header("Location", "/elsewhere"));
+    let config = credentials(&server.url(), &setup.key, "")
+        .replace("/token\"", "/token?api_key=ENDPOINTCANARY\"");
+    setup.write_config(&config);
+    for args in [&["exchange", "ex"][..], &["-v", "exchange", "ex"], &["cache", "list"]] {
+        let (_, stdout, stderr) = setup.run(args);
+        for output in [&stdout, &stderr] {
+            assert!(!output.contains("ENDPOINTCANARY"), "{args:?}: {output}");
+        }
+    }
+    let (code, _, stderr) = setup.run(&["exchange", "ex"]);
+    assert_eq!(code, Some(7), "{stderr}");
+    assert!(stderr.contains("redirecting to"), "{stderr}");
+}
