@@ -106,11 +106,13 @@ pub enum BodyView<'a> {
 
 impl RequestView<'_> {
     /// Returns the request line and the redacted headers, one per line.
-    /// Query parameters with secret names, such as `api_key`, are redacted.
+    /// User information and query parameters with secret names, such as
+    /// `api_key`, are redacted.
     pub fn head_lines(&self) -> Vec<String> {
-        let url = match self.url.split_once('?') {
+        let url = text::url_userinfo(self.url);
+        let url = match url.split_once('?') {
             Some((before, query)) => format!("{before}?{}", text::secret_values(query)),
-            None => self.url.to_string(),
+            None => url,
         };
         let mut lines = vec![format!("{} {}", self.method, escape(&url))];
         for (name, value) in &self.headers {
@@ -244,13 +246,15 @@ mod tests {
     fn secret_query_parameters_redacted() {
         let view = RequestView {
             method: "GET",
-            url: "https://a.example/x?api_key=K1&page=2&access_token=T",
+            url: "https://u:p@a.example/x?api_key=K1&page=2&access_token=T",
             headers: Vec::new(),
             body: BodyView::None,
         };
         assert_eq!(
             view.head_lines(),
-            vec!["GET https://a.example/x?api_key=(redacted)&page=2&access_token=(redacted)"]
+            vec![
+                "GET https://redacted@a.example/x?api_key=(redacted)&page=2&access_token=(redacted)"
+            ]
         );
     }
 

@@ -2,6 +2,10 @@
 //! secret, the signed JWT, the assertion and the access token, and checks
 //! that none of them reaches stdout or stderr, at every verbosity. The one
 //! exception is a token printed on purpose by `token` or `exchange`.
+//!
+//! Further cases plant canaries in token parameters, URL passwords, secret
+//! query parameters, redirect targets and a key command's stderr, and
+//! check that control characters from files and servers are escaped.
 
 mod support;
 
@@ -550,4 +554,34 @@ fn token_endpoint_query_stays_out_of_errors() {
     let (code, _, stderr) = setup.run(&["exchange", "ex"]);
     assert_eq!(code, Some(7), "{stderr}");
     assert!(stderr.contains("redirecting to"), "{stderr}");
+}
+
+#[test]
+fn instance_url_password_hidden() {
+    let setup = Setup::new();
+    let server = TestServer::start(|request| {
+        if request.path == "/services/oauth2/token" {
+            let host = request.header("host").unwrap_or_default();
+            let instance = format!("http://u:INSTPASS@{host}");
+            return Reply::json(
+                200,
+                json!({"access_token": ACCESS_CANARY, "instance_url": instance}),
+            );
+        }
+        Reply::text(200, "ok")
+    });
+    setup.write_config(&format!(
+        "[credentials.sf]\npreset = \"salesforce\"\n\
+         token_endpoint = \"{}/services/oauth2/token\"\nissuer = \"consumer\"\n\
+         subject = \"user@example.com\"\nkey_path = \"{}\"\n",
+        server.url(),
+        setup.key.display()
+    ));
+    for verbosity in VERBOSITY {
+        let args: Vec<&str> = verbosity.iter().chain(&["call", "sf", "/x"]).copied().collect();
+        let (_, stdout, stderr) = setup.run(&args);
+        for output in [&stdout, &stderr] {
+            assert!(!output.contains("INSTPASS"), "{args:?}: {output}");
+        }
+    }
 }
