@@ -83,12 +83,13 @@ pub fn exchange(
     let body = response.into_body().with_config().limit(MAX_REPLY_BYTES).read_to_vec().map_err(
         |e| match e {
             ureq::Error::BodyExceedsLimit(_) => Error::exchange(format!(
-                "token endpoint {endpoint} sent a reply larger than {MAX_REPLY_BYTES} bytes"
+                "token endpoint {} sent a reply larger than {MAX_REPLY_BYTES} bytes",
+                http::origin_and_path(endpoint)
             )),
             other => http::body_error(other, endpoint),
         },
     )?;
-    let secrets = [last_assertion.expose().as_str()];
+    let secrets = sent_secrets(spec, &last_assertion);
     let reply = match spec.grant {
         Grant::GithubInstallation => {
             github::parse_reply(status, content_type.as_deref(), &body, &secrets, token::now())
@@ -99,6 +100,17 @@ pub fn exchange(
         let clock = ClockCheck::new(&last_assertion, server_date.as_deref());
         with_claims_hint(e, credential, &clock)
     })
+}
+
+/// Returns the secrets that went into the token request, which an error
+/// page may echo: the assertion (also sent as `client_assertion` or
+/// `subject_token`) and every `[token_params]` value, such as a client
+/// secret. A value that is not secret, such as a client id, is hidden too,
+/// because namedcred cannot tell them apart.
+fn sent_secrets<'a>(spec: &'a ExchangeSpec, assertion: &'a Secret<String>) -> Vec<&'a str> {
+    let mut secrets = vec![assertion.expose().as_str()];
+    secrets.extend(spec.params.iter().map(|(_, value)| value.as_str()));
+    secrets
 }
 
 /// Sends one token request of the credential's grant.
@@ -132,11 +144,19 @@ pub fn describe_request<'a>(spec: &'a ExchangeSpec, assertion: &'a str) -> Reque
 /// Builds the error for a redirect from the token endpoint, which is never
 /// followed so that the assertion goes nowhere else.
 fn redirect_error(endpoint: &Url, status: u16, headers: &ureq::http::HeaderMap) -> Error {
-    let location = header_text(headers, "location").unwrap_or_else(|| "(none)".to_string());
+    // The target is shown without user information and query, which may
+    // carry a code or token meant for someone else.
+    let location = match header_text(headers, "location") {
+        Some(text) => match endpoint.join(&text) {
+            Ok(target) => http::origin_and_path(&target),
+            Err(_) => clean(&redact::text::url_userinfo(&text), &[]),
+        },
+        None => "(none)".to_string(),
+    };
     Error::exchange(format!(
-        "token endpoint {endpoint} answered HTTP {status} redirecting to {}; \
+        "token endpoint {} answered HTTP {status} redirecting to {location}; \
          namedcred does not follow redirects from a token endpoint",
-        escape_preview(&location)
+        http::origin_and_path(endpoint)
     ))
     .with_hint("set token_endpoint to the final URL if the redirect is expected")
 }
@@ -231,7 +251,10 @@ fn trace_reply(object: &serde_json::Map<String, serde_json::Value>) {
     }
     for (name, value) in object {
         let shown = match value {
-            _ if SHOWN_REPLY_MEMBERS.contains(&name.as_str()) => value.to_string(),
+            // instance_url may carry user information like any URL.
+            _ if SHOWN_REPLY_MEMBERS.contains(&name.as_str()) => {
+                redact::text::url_userinfo(&value.to_string())
+            }
             serde_json::Value::String(text) => format!("(redacted, {} bytes)", text.len()),
             serde_json::Value::Null | serde_json::Value::Bool(_) => value.to_string(),
             _ => "(redacted)".to_string(),
@@ -360,20 +383,46 @@ fn unusable(
     ))
 }
 
-/// Shortens text from a server for a message: secrets and anything shaped
-/// like a JWT are replaced, control characters escaped, and the length
-/// capped.
+/// Shortens text from a server for a message: the `secrets` (also in their
+/// form-encoded, percent-encoded, JSON and HTML spellings), the values of
+/// secret members such as `access_token=...` or `"client_secret": "..."`,
+/// the user information of URLs and anything shaped like a JWT are
+/// replaced, control characters escaped, and the length capped.
 pub fn clean(text: &str, secrets: &[&str]) -> String {
     let mut cleaned = text.to_string();
     for secret in secrets.iter().filter(|s| !s.is_empty()) {
-        cleaned = cleaned.replace(secret, "(redacted)");
+        for spelling in spellings(secret) {
+            cleaned = cleaned.replace(&spelling, redact::REDACTED);
+        }
     }
+    let cleaned = redact::text::secret_values(&redact::text::url_userinfo(&cleaned));
     let cleaned = redact_jwts(&cleaned);
     let mut preview = escape_preview(&cleaned.chars().take(PREVIEW_CHARS).collect::<String>());
     if cleaned.chars().count() > PREVIEW_CHARS {
         preview.push_str("...");
     }
     preview
+}
+
+/// Returns the ways a server may echo a secret that namedcred sent: as
+/// sent, form-encoded (`+` for a space), percent-encoded, escaped in a
+/// JSON string and escaped in HTML. Longer spellings come first, so that
+/// no shorter one replaces part of them.
+fn spellings(secret: &str) -> Vec<String> {
+    let form: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+    let percent = form.replace('+', "%20");
+    let json = serde_json::to_string(secret).unwrap_or_default();
+    let json = json.trim_matches('"').to_string();
+    let html = secret
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;");
+    let mut spellings = vec![secret.to_string(), form, percent, json, html];
+    spellings.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+    spellings.dedup();
+    spellings
 }
 
 /// Escapes control characters so that a server cannot move the cursor or
@@ -543,6 +592,44 @@ mod tests {
         .message;
         assert!(!message.contains("the-assertion"), "{message}");
         assert!(!message.contains("eyJzdWIi"), "{message}");
+    }
+
+    #[test]
+    fn token_members_removed_from_non_json_replies() {
+        let cases: [(&str, &[u8]); 3] = [
+            (
+                "application/x-www-form-urlencoded",
+                b"access_token=gho_FORMSECRETTOKEN&scope=repo&token_type=bearer",
+            ),
+            ("application/json", br#"{"access_token":"BADJSONSECRET","token_type":"bea"#),
+            ("text/plain", b"refresh_token: PLAINSECRET\nstatus: rejected"),
+        ];
+        for (content_type, body) in cases {
+            let message = parse_reply(200, Some(content_type), body, &[]).unwrap_err().message;
+            assert!(!message.contains("SECRET"), "{message}");
+            assert!(message.contains("(redacted)"), "{message}");
+            assert!(message.contains("HTTP 200"), "{message}");
+        }
+        let message =
+            parse_reply(200, None, b"access_token=x&scope=repo", &[]).unwrap_err().message;
+        assert!(message.contains("scope=repo"), "{message}");
+        let body = b"see https://u:pw@h.example/";
+        let message = parse_reply(500, None, body, &[]).unwrap_err().message;
+        assert!(message.contains("https://redacted@h.example/"), "{message}");
+    }
+
+    #[test]
+    fn echoed_secret_spellings_removed() {
+        let secret = "s3cr3t+/ &\"<x>";
+        let body = format!(
+            "raw {secret} form {} json {} html {}",
+            url::form_urlencoded::byte_serialize(secret.as_bytes()).collect::<String>(),
+            serde_json::to_string(secret).unwrap(),
+            "s3cr3t+/ &amp;&quot;&lt;x&gt;"
+        );
+        let message =
+            parse_reply(500, Some("text/html"), body.as_bytes(), &[secret]).unwrap_err().message;
+        assert!(!message.contains("s3cr3t"), "{message}");
     }
 
     #[test]

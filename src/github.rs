@@ -62,12 +62,20 @@ pub fn parse_reply(
         return exchange::parse_reply(status, content_type, body, secrets);
     };
     let token = match object.get("token") {
-        Some(Value::String(token)) if !token.is_empty() => token.clone(),
+        Some(Value::String(token)) if !token.is_empty() => {
+            if let Some(at) = token.find(|c: char| !c.is_ascii_graphic()) {
+                return Err(Error::exchange(format!(
+                    "GitHub's installation token reply has a `token` with a space, line break \
+                     or other character at byte {at} that an Authorization header cannot carry"
+                )));
+            }
+            token.clone()
+        }
         _ => {
             let fields: Vec<&str> = object.keys().map(String::as_str).collect();
             return Err(Error::exchange(format!(
                 "GitHub's installation token reply has no non-empty `token` (fields: {})",
-                fields.join(", ")
+                exchange::clean(&fields.join(", "), secrets)
             )));
         }
     };
@@ -152,6 +160,14 @@ mod tests {
         let reply = parse_reply(201, Some("application/json"), body, &[], 1_468_275_250).unwrap();
         assert_eq!(reply.access_token.expose(), "ghs_abc");
         assert_eq!(reply.expires_in, Some(3600));
+    }
+
+    #[test]
+    fn unsendable_token_rejected() {
+        let body = br#"{"token":"ghs_a\r\nX-Evil: 1","expires_at":"2016-07-11T23:14:10Z"}"#;
+        let error = parse_reply(201, Some("application/json"), body, &[], 0).unwrap_err();
+        assert!(error.message.contains("cannot carry"), "{}", error.message);
+        assert!(!error.message.contains("X-Evil"), "{}", error.message);
     }
 
     #[test]

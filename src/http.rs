@@ -314,11 +314,14 @@ fn tls_error(cause: &str, shown: &str) -> Error {
     }
 }
 
-/// Returns the URL without its query, which may contain secrets, for
-/// messages.
+/// Returns the URL without its user information, query and fragment,
+/// which may contain secrets, for messages.
 pub fn origin_and_path(url: &Url) -> String {
     let mut shown = url.clone();
+    let _ = shown.set_username("");
+    let _ = shown.set_password(None);
     shown.set_query(None);
+    shown.set_fragment(None);
     shown.to_string()
 }
 
@@ -473,6 +476,12 @@ mod tests {
         ] {
             assert!(join("https://a.example/v1", path).is_err(), "{path:?}");
         }
+    }
+
+    #[test]
+    fn shown_url_loses_userinfo_query_and_fragment() {
+        let url = Url::parse("https://u:p@h.example/a/b?code=x#frag").unwrap();
+        assert_eq!(origin_and_path(&url), "https://h.example/a/b");
     }
 
     #[test]

@@ -43,8 +43,12 @@ pub fn report(error: &anyhow::Error) {
     let colour = use_colour(std::io::stderr().is_terminal(), std::env::var_os("NO_COLOR"));
     let (red, bold, reset) =
         if colour { ("\x1b[1;31m", "\x1b[1m", "\x1b[0m") } else { ("", "", "") };
-    eprintln!("namedcred: {red}error:{reset} {error:#}");
+    // Messages quote values from files, the environment and servers, so
+    // their control characters are escaped before they reach the terminal.
+    let message = redact::text::escape_controls_keep_lines(&format!("{error:#}"));
+    eprintln!("namedcred: {red}error:{reset} {message}");
     if let Some(hint) = error::find(error).and_then(|e| e.hint.as_deref()) {
+        let hint = redact::text::escape_controls_keep_lines(hint);
         eprintln!("{bold}hint:{reset} {hint}");
     }
 }

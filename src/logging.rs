@@ -21,7 +21,9 @@ impl Log for StderrLogger {
                 Level::Debug => "debug",
                 Level::Trace => "trace",
             };
-            eprintln!("namedcred: {level}: {}", record.args());
+            // One record is one line, whatever a value in it contains.
+            let message = crate::redact::text::escape_controls(&record.args().to_string());
+            eprintln!("namedcred: {level}: {message}");
         }
     }
 

@@ -8,6 +8,8 @@
 
 use std::time::Duration;
 
+pub mod text;
+
 /// Header names, in lower case, whose values are shown: standard content
 /// negotiation, caching, framing and diagnostics headers that carry no
 /// credentials.
@@ -104,8 +106,15 @@ pub enum BodyView<'a> {
 
 impl RequestView<'_> {
     /// Returns the request line and the redacted headers, one per line.
+    /// User information and query parameters with secret names, such as
+    /// `api_key`, are redacted.
     pub fn head_lines(&self) -> Vec<String> {
-        let mut lines = vec![format!("{} {}", self.method, self.url)];
+        let url = text::url_userinfo(self.url);
+        let url = match url.split_once('?') {
+            Some((before, query)) => format!("{before}?{}", text::secret_values(query)),
+            None => url,
+        };
+        let mut lines = vec![format!("{} {}", self.method, escape(&url))];
         for (name, value) in &self.headers {
             lines.push(format!("{name}: {}", header_value(name, value)));
         }
@@ -230,6 +239,22 @@ mod tests {
             view.dry_run_text(),
             "POST https://a.example/token\nAccept: application/json\nX-Key: (redacted)\n\n\
              grant_type=g\nassertion=(redacted)"
+        );
+    }
+
+    #[test]
+    fn secret_query_parameters_redacted() {
+        let view = RequestView {
+            method: "GET",
+            url: "https://u:p@a.example/x?api_key=K1&page=2&access_token=T",
+            headers: Vec::new(),
+            body: BodyView::None,
+        };
+        assert_eq!(
+            view.head_lines(),
+            vec![
+                "GET https://redacted@a.example/x?api_key=(redacted)&page=2&access_token=(redacted)"
+            ]
         );
     }
 

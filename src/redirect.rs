@@ -10,8 +10,13 @@
 use ureq::http::Method;
 use url::{Origin, Url};
 
+use crate::redact;
+
 /// The maximum number of redirects that `-L` follows in one call.
 pub const MAX_REDIRECTS: u32 = 10;
+
+/// Characters of a rejected `Location` shown in a message.
+const MAX_SHOWN_LOCATION: usize = 200;
 
 /// One request of a redirect chain.
 #[derive(Debug, Clone)]
@@ -107,7 +112,9 @@ fn method_after(status: u16, method: &Method, keeps_body: bool) -> (Method, bool
 /// name or password. A fragment is dropped, because it is never sent.
 fn resolve_location(base: &Url, location: &str) -> Result<Url, String> {
     let location = location.trim();
-    let shown_location = location.escape_debug().to_string();
+    // The Location may carry a password or a code meant for another party.
+    let redacted = redact::text::secret_values(&redact::text::url_userinfo(location));
+    let shown_location: String = redacted.escape_debug().take(MAX_SHOWN_LOCATION).collect();
     let mut target = base
         .join(location)
         .map_err(|e| format!("the Location \"{shown_location}\" is not a valid URL ({e})"))?;

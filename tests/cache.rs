@@ -491,6 +491,31 @@ fn damaged_entry_warned_and_replaced() {
     }
 }
 
+#[test]
+fn unsendable_cached_token_replaced() {
+    let server = Server::start();
+    let setup = Setup::new(&server, "");
+    setup.call(&[]);
+    let path = setup.entry_file();
+
+    for (round, token) in
+        ["AT\r\nX-Evil: 1", "two words", "t\u{fc}ken", "tab\there"].iter().enumerate()
+    {
+        let mut entry: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        entry["access_token"] = json!(token);
+        std::fs::write(&path, entry.to_string()).unwrap();
+
+        let output = setup.call(&[]);
+        let message = stderr(&output);
+        assert!(message.contains("warning: ignoring the token cache entry"), "{round}: {message}");
+        assert!(message.contains("cannot carry"), "{round}: {message}");
+        assert!(!message.contains("X-Evil"), "{round}: {message}");
+        assert_eq!(server.exchanges(), round + 2, "{round}");
+        let sent = bearers(&server);
+        assert_eq!(sent.last().unwrap(), &format!("access-{}", round + 2), "{round}");
+    }
+}
+
 #[cfg(unix)]
 #[test]
 fn folder_and_files_private() {
@@ -653,6 +678,33 @@ fn cache_list_shows_names_never_tokens() {
     let verbose = setup.cmd().args(["-v", "call", "ex", "/items"]).output().unwrap();
     assert!(stderr(&verbose).contains("reusing the cached token"), "{}", stderr(&verbose));
     assert!(!stderr(&verbose).contains("access-1"), "{}", stderr(&verbose));
+}
+
+#[test]
+fn cache_list_escapes_and_redacts_fields() {
+    let server = Server::start();
+    let setup = Setup::new(&server, "");
+    setup.call(&[]);
+    let path = setup.entry_file();
+    let mut entry: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    entry["credential"] = json!("b\u{1b}[31mRED\nforged line");
+    entry["token_endpoint"] = json!("http://admin:PASSW0RD@host/token?\u{7}");
+    std::fs::write(&path, entry.to_string()).unwrap();
+
+    let output = setup.run(&["cache", "list"], 0);
+    let listing = stdout(&output);
+    assert!(!listing.contains('\u{1b}'), "{listing:?}");
+    assert!(!listing.contains('\u{7}'), "{listing:?}");
+    assert_eq!(listing.lines().count(), 2, "{listing:?}");
+    assert!(listing.contains("b\\u{1b}[31mRED\\nforged line"), "{listing:?}");
+    assert!(!listing.contains("PASSW0RD"), "{listing:?}");
+    assert!(listing.contains("http://redacted@host/token"), "{listing:?}");
+
+    // The entry is still reused, and -v logs its credential name escaped.
+    let verbose = setup.cmd().args(["-v", "call", "ex", "/items"]).output().unwrap();
+    let log = stderr(&verbose);
+    assert!(log.contains("reusing the cached token"), "{log:?}");
+    assert!(!log.contains('\u{1b}'), "{log:?}");
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! Property tests: URL joining, header flags, configuration parsing, token
-//! endpoint replies, redirects and proxy selection never panic on any
-//! input, and keep their safety promises on every input they accept.
+//! endpoint replies, redirects, proxy selection and the redaction of free
+//! text never panic on any input, and keep their safety promises on every
+//! input they accept.
 
 use std::path::PathBuf;
 
@@ -8,6 +9,7 @@ use namedcred::config::Config;
 use namedcred::exchange::parse_reply;
 use namedcred::http::{join_url, parse_header_flag};
 use namedcred::proxy::ProxyEnv;
+use namedcred::redact::text;
 use namedcred::redirect::{self, Hop, Step};
 use proptest::prelude::*;
 use ureq::http::Method;
@@ -130,6 +132,55 @@ proptest! {
             prop_assert!(!error.message.contains(secrets[0]), "{}", error.message);
             prop_assert!(!error.message.chars().any(|c| c.is_control()), "{:?}", error.message);
         }
+    }
+
+    #[test]
+    fn token_member_never_shown_in_any_shape(
+        status in prop_oneof![Just(200u16), Just(400u16), Just(500u16)],
+        name in prop::sample::select(vec![
+            "access_token", "refresh_token", "id_token", "client_secret", "Password", "apiKey",
+        ]),
+        shape in 0usize..4,
+        cut in 0usize..80,
+    ) {
+        let token = "tok0canary0value";
+        let body = match shape {
+            0 => format!("scope=read&{name}={token}&token_type=bearer"),
+            1 => format!("{{\"token_type\":\"bearer\", \"{name}\" : \"{token}\", \"expires_in\": 5}}"),
+            2 => format!("<p>{name}: {token}</p>"),
+            _ => format!("<r><{name}>{token}</{name}></r>"),
+        };
+        // A reply cut off anywhere after the token began hides it too.
+        let start = body.find(token).unwrap();
+        let end = (start + 1 + cut).min(body.len());
+        for body in [&body[..], &body[..end]] {
+            if let Err(error) = parse_reply(status, None, body.as_bytes(), &[]) {
+                let shown = body[start..].chars().take(token.len().min(end - start)).collect::<String>();
+                prop_assert!(!error.message.contains(token), "{}", error.message);
+                if shown.len() > 3 {
+                    prop_assert!(!error.message.contains(&shown), "{}", error.message);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn text_redaction_never_panics(text in any::<String>()) {
+        let _ = text::secret_values(&text);
+        let _ = text::key_material(&text);
+        let _ = text::shown_url(&text);
+        let escaped = text::escape_controls(&text);
+        prop_assert!(!escaped.chars().any(|c| c.is_control()), "{escaped:?}");
+    }
+
+    #[test]
+    fn text_redaction_never_panics_on_shaped_text(
+        text in r#"[a-z_"'<>=:&\\ \n{}\[\]/@\-.é]{0,60}"#,
+    ) {
+        let text = format!("{text}token={text}\"secret\":\"{text}-----BEGIN{text}-----END");
+        let _ = text::secret_values(&text);
+        let _ = text::key_material(&text);
+        let _ = text::url_userinfo(&text);
     }
 
     #[test]

@@ -2,6 +2,10 @@
 //! secret, the signed JWT, the assertion and the access token, and checks
 //! that none of them reaches stdout or stderr, at every verbosity. The one
 //! exception is a token printed on purpose by `token` or `exchange`.
+//!
+//! Further cases plant canaries in token parameters, URL passwords, secret
+//! query parameters, redirect targets and a key command's stderr, and
+//! check that control characters from files and servers are escaped.
 
 mod support;
 
@@ -314,6 +318,270 @@ fn requested_tokens_only_on_stdout() {
             canaries.values.push(token.clone());
             canaries.assert_absent(&format!("stdout of {args:?}"), &stdout, &[token.as_str()]);
             canaries.assert_absent(&format!("stderr of {args:?}"), &stderr, &[]);
+        }
+    }
+}
+
+/// A client secret sent as a token parameter, with characters that form
+/// encoding changes.
+const PARAM_CANARY: &str = "param-canary+4b8e/2d6f";
+
+/// Returns the credential `ex` alone, with `client_secret` in its
+/// `[token_params]`.
+fn exchange_with_params(base: &str, key: &Path) -> String {
+    format!(
+        "[credentials.ex]\nprotocol = \"jwt-exchange\"\nurl = \"{base}/v1\"\n\
+         token_endpoint = \"{base}/token\"\nissuer = \"svc\"\nsubject = \"user\"\n\
+         key_path = \"{}\"\n[credentials.ex.token_params]\nclient_id = \"app\"\n\
+         client_secret = \"{PARAM_CANARY}\"\n",
+        key.display()
+    )
+}
+
+#[test]
+fn non_json_token_replies_leak_nothing() {
+    let setup = Setup::new();
+    let bodies = [
+        (
+            "application/x-www-form-urlencoded",
+            format!("access_token={ACCESS_CANARY}&scope=repo&token_type=bearer"),
+        ),
+        ("application/json", format!("{{\"access_token\":\"{ACCESS_CANARY}\",\"token_type\":\"be")),
+        ("text/plain", format!("refresh_token: {ACCESS_CANARY}\nid_token: {ACCESS_CANARY}")),
+        ("application/xml", format!("<r><access_token>{ACCESS_CANARY}</access_token></r>")),
+    ];
+    for (content_type, body) in bodies {
+        let server = TestServer::start(move |_| {
+            Reply { body: body.clone().into_bytes(), ..Reply::new(200) }
+                .header("Content-Type", content_type)
+        });
+        setup.write_config(&credentials(&server.url(), &setup.key, ""));
+        check(&setup, Some(&server), &["exchange", "ex"], 7, &nothing);
+        check(&setup, Some(&server), &["call", "ex", "/me"], 7, &nothing);
+    }
+}
+
+#[test]
+fn form_reply_preview_keeps_other_fields() {
+    let setup = Setup::new();
+    let server = TestServer::start(|_| {
+        let body = format!("access_token={ACCESS_CANARY}&scope=repo&token_type=bearer");
+        Reply { body: body.into_bytes(), ..Reply::new(200) }
+            .header("Content-Type", "application/x-www-form-urlencoded")
+    });
+    setup.write_config(&credentials(&server.url(), &setup.key, ""));
+    let (code, _, stderr) = setup.run(&["exchange", "ex"]);
+    assert_eq!(code, Some(7), "{stderr}");
+    assert!(stderr.contains("access_token=(redacted)&scope=repo"), "{stderr}");
+    assert!(!stderr.contains(ACCESS_CANARY), "{stderr}");
+}
+
+#[test]
+fn echoed_token_params_leak_nothing() {
+    let setup = Setup::new();
+    let server = TestServer::start(|request| {
+        let html =
+            format!("<html><pre>{}</pre><p>{:?}</p></html>", request.body_text(), request.form());
+        Reply { body: html.into_bytes(), ..Reply::new(500) }.header("Content-Type", "text/html")
+    });
+    setup.write_config(&exchange_with_params(&server.url(), &setup.key));
+    for args in [&["exchange", "ex"][..], &["call", "ex", "/me"]] {
+        for verbosity in VERBOSITY {
+            let all: Vec<&str> = verbosity.iter().chain(args).copied().collect();
+            let (code, stdout, stderr) = setup.run(&all);
+            assert_eq!(code, Some(7), "{all:?}: {stderr}");
+            let mut canaries = Canaries::new(&setup.key);
+            canaries.add_from(&server);
+            canaries.values.push(PARAM_CANARY.to_string());
+            canaries.values.push("param-canary%2B4b8e%2F2d6f".to_string());
+            canaries.assert_absent(&format!("stdout of {all:?}"), &stdout, &[]);
+            canaries.assert_absent(&format!("stderr of {all:?}"), &stderr, &[]);
+        }
+    }
+}
+
+#[test]
+fn key_command_stderr_leaks_nothing() {
+    let setup = Setup::new();
+    let key = setup.key.display().to_string();
+    let body_line = pem_body_lines(&setup.key)[2].clone();
+    let commands = [
+        format!("cat '{key}' >&2; exit 1"),
+        // A PEM block without its END line.
+        format!("head -n 5 '{key}' >&2; exit 1"),
+        // Key material without PEM lines.
+        format!("echo 'bad key {body_line}' >&2; exit 1"),
+        format!("printf '{{\"private_key\": \"{HMAC_CANARY}\"}}' >&2; exit 1"),
+    ];
+    for command in commands {
+        let config = format!(
+            "[credentials.rsa]\nprotocol = \"jwt\"\nurl = \"http://127.0.0.1:9/v1\"\n\
+             issuer = \"svc\"\nkey_command = \"{}\"\n",
+            command.replace('\\', "\\\\").replace('"', "\\\"")
+        );
+        setup.write_config(&config);
+        check(&setup, None, &["token", "rsa"], 8, &nothing);
+        let (_, _, stderr) = setup.run(&["token", "rsa"]);
+        assert!(stderr.contains("exited with status 1"), "{stderr}");
+        assert!(stderr.contains("(redacted"), "{stderr}");
+    }
+}
+
+#[test]
+fn key_command_stderr_capped_and_escaped() {
+    let setup = Setup::new();
+    let config = "[credentials.rsa]\nprotocol = \"jwt\"\nurl = \"http://127.0.0.1:9/v1\"\n\
+                  issuer = \"svc\"\n\
+                  key_command = \"{ printf '\\\\033[31mred '; yes denied | head -n 2000; } >&2; exit 1\"\n";
+    setup.write_config(config);
+    let (code, _, stderr) = setup.run(&["token", "rsa"]);
+    assert_eq!(code, Some(8), "{stderr}");
+    assert!(stderr.len() < 2000, "{} bytes: {stderr}", stderr.len());
+    assert!(!stderr.contains('\u{1b}'), "{stderr}");
+}
+
+#[test]
+fn list_and_check_hide_url_passwords() {
+    let setup = Setup::new();
+    let key = setup.key.display();
+    setup.write_config(&format!(
+        "[credentials.pw]\nprotocol = \"jwt\"\nurl = \"http://admin:PASSW0RD@127.0.0.1/x?api_key=QUERYSECRET\"\n\
+         issuer = \"svc\"\nkey_path = \"{key}\"\n\
+         [credentials.\"b\\u001b[31mRED\"]\nprotocol = \"jwt\"\nurl = \"http://127.0.0.1/\\u0007\"\n\
+         issuer = \"svc\"\nkey_path = \"{key}\"\n"
+    ));
+    for args in [&["list"][..], &["list", "--json"], &["check"], &["-v", "check", "pw"]] {
+        let (_, stdout, stderr) = setup.run(args);
+        for output in [&stdout, &stderr] {
+            assert!(!output.contains("PASSW0RD"), "{args:?}: {output}");
+            assert!(!output.contains("QUERYSECRET"), "{args:?}: {output}");
+            assert!(!output.contains('\u{1b}'), "{args:?}: {output:?}");
+            assert!(!output.contains('\u{7}'), "{args:?}: {output:?}");
+        }
+    }
+    let (code, stdout, _) = setup.run(&["list"]);
+    assert_eq!(code, Some(0));
+    assert!(stdout.contains("http://redacted@127.0.0.1/x?api_key=(redacted)"), "{stdout}");
+}
+
+#[test]
+fn redirect_locations_leak_nothing() {
+    let setup = Setup::new();
+    for location in [
+        "https://u:LOCPASS@127.0.0.1:1/next?code=LOCCODE",
+        "ftp://u:LOCPASS@127.0.0.1/next?code=LOCCODE",
+        "http://[bad:LOCPASS@x/?code=LOCCODE",
+    ] {
+        let server = TestServer::start(move |_| Reply::new(302).header("Location", location));
+        setup.write_config(&credentials(&server.url(), &setup.key, ""));
+        for args in [
+            &["exchange", "ex"][..],
+            &["call", "rsa", "/me"],
+            &["call", "rsa", "/me", "-L"],
+            &["-v", "call", "hmac", "/me", "-L"],
+        ] {
+            let (code, stdout, stderr) = setup.run(args);
+            assert_ne!(code, Some(0), "{args:?}: {stderr}");
+            for output in [&stdout, &stderr] {
+                assert!(!output.contains("LOCPASS"), "{location} {args:?}: {output}");
+                assert!(!output.contains("LOCCODE"), "{location} {args:?}: {output}");
+            }
+        }
+    }
+}
+
+#[test]
+fn secret_query_parameters_hidden_in_logs() {
+    let setup = Setup::new();
+    let server = hostile_server(200, 200);
+    setup.write_config(&credentials(&server.url(), &setup.key, ""));
+    for args in [
+        &["-v", "call", "rsa", "/me?api_key=QUERYCANARY&page=2"][..],
+        &["call", "rsa", "/me?api_key=QUERYCANARY&page=2", "--dry-run"],
+    ] {
+        let (code, stdout, stderr) = setup.run(args);
+        assert_eq!(code, Some(0), "{args:?}: {stderr}");
+        for output in [&stdout, &stderr] {
+            assert!(!output.contains("QUERYCANARY"), "{args:?}: {output}");
+        }
+        assert!(format!("{stdout}{stderr}").contains("api_key=(redacted)&page=2"), "{stderr}");
+    }
+}
+
+#[test]
+fn control_characters_in_errors_escaped() {
+    let setup = Setup::new();
+    setup.write_config(
+        "[credentials.rsa]\nprotocol = \"jwt\"\nurl = \"http://127.0.0.1:9/v1\"\n\
+         issuer = \"svc\"\nkey_path = \"missing-\\u001b[31m-\\r-key.pem\"\n",
+    );
+    let (code, _, stderr) = setup.run(&["token", "rsa"]);
+    assert_eq!(code, Some(8), "{stderr}");
+    assert!(stderr.contains("missing-"), "{stderr}");
+    assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
+    assert!(!stderr.contains('\r'), "{stderr:?}");
+}
+
+#[test]
+fn traced_reply_members_hide_url_passwords() {
+    let setup = Setup::new();
+    let server = TestServer::start(|_| {
+        Reply::json(
+            200,
+            json!({"access_token": ACCESS_CANARY, "instance_url": "https://u:INSTPASS@127.0.0.1/"}),
+        )
+    });
+    setup.write_config(&credentials(&server.url(), &setup.key, ""));
+    let (code, _, stderr) = setup.run(&["-vv", "exchange", "ex"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("reply member instance_url"), "{stderr}");
+    assert!(!stderr.contains("INSTPASS"), "{stderr}");
+}
+
+#[test]
+fn token_endpoint_query_stays_out_of_errors() {
+    let setup = Setup::new();
+    let server = TestServer::start(|_| Reply::new(302).header("Location", "/elsewhere"));
+    let config = credentials(&server.url(), &setup.key, "")
+        .replace("/token\"", "/token?api_key=ENDPOINTCANARY\"");
+    setup.write_config(&config);
+    for args in [&["exchange", "ex"][..], &["-v", "exchange", "ex"], &["cache", "list"]] {
+        let (_, stdout, stderr) = setup.run(args);
+        for output in [&stdout, &stderr] {
+            assert!(!output.contains("ENDPOINTCANARY"), "{args:?}: {output}");
+        }
+    }
+    let (code, _, stderr) = setup.run(&["exchange", "ex"]);
+    assert_eq!(code, Some(7), "{stderr}");
+    assert!(stderr.contains("redirecting to"), "{stderr}");
+}
+
+#[test]
+fn instance_url_password_hidden() {
+    let setup = Setup::new();
+    let server = TestServer::start(|request| {
+        if request.path == "/services/oauth2/token" {
+            let host = request.header("host").unwrap_or_default();
+            let instance = format!("http://u:INSTPASS@{host}");
+            return Reply::json(
+                200,
+                json!({"access_token": ACCESS_CANARY, "instance_url": instance}),
+            );
+        }
+        Reply::text(200, "ok")
+    });
+    setup.write_config(&format!(
+        "[credentials.sf]\npreset = \"salesforce\"\n\
+         token_endpoint = \"{}/services/oauth2/token\"\nissuer = \"consumer\"\n\
+         subject = \"user@example.com\"\nkey_path = \"{}\"\n",
+        server.url(),
+        setup.key.display()
+    ));
+    for verbosity in VERBOSITY {
+        let args: Vec<&str> = verbosity.iter().chain(&["call", "sf", "/x"]).copied().collect();
+        let (_, stdout, stderr) = setup.run(&args);
+        for output in [&stdout, &stderr] {
+            assert!(!output.contains("INSTPASS"), "{args:?}: {output}");
         }
     }
 }

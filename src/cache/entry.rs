@@ -102,6 +102,12 @@ impl Entry {
         if stored.access_token.is_empty() {
             return Err("its access token is empty".to_string());
         }
+        if let Some(at) = stored.access_token.find(|c: char| !c.is_ascii_graphic()) {
+            return Err(format!(
+                "its access token has a space, line break or other character at byte {at} \
+                 that an Authorization header cannot carry"
+            ));
+        }
         Ok(Entry {
             credential: stored.credential,
             token_endpoint: stored.token_endpoint,
@@ -218,6 +224,17 @@ mod tests {
         assert!(!reason.contains("token-value"), "{reason}");
         assert!(Entry::from_bytes(b"\x00\xffgarbage", KEY).is_err());
         assert!(Entry::from_bytes(b"", KEY).is_err());
+    }
+
+    #[test]
+    fn unsendable_token_rejected_without_token() {
+        for token in ["AT\r\nX-Evil: 1", "a b", "t\u{fc}ken", "\u{7f}"] {
+            let mut original = entry(1000, None);
+            original.access_token = Secret::new(token.to_string());
+            let reason = Entry::from_bytes(&original.to_bytes(KEY), KEY).unwrap_err();
+            assert!(reason.contains("cannot carry"), "{token:?}: {reason}");
+            assert!(!reason.contains("X-Evil"), "{reason}");
+        }
     }
 
     #[test]

@@ -8,6 +8,7 @@ use anyhow::Context;
 use super::print_line;
 use crate::cache::{self, Entry};
 use crate::cli::CacheCommand;
+use crate::redact::text;
 use crate::token;
 
 /// Runs a `cache` subcommand and returns 0.
@@ -46,7 +47,9 @@ fn list(folder: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Builds the listing row of one entry.
+/// Builds the listing row of one entry. The file may have been changed by
+/// hand or by another program, so control characters are escaped and a URL
+/// password is redacted.
 fn row(entry: &Entry, now: u64) -> [String; 4] {
     let (expires, status) = match entry.expires_at {
         None => ("unknown".to_string(), "fresh"),
@@ -54,7 +57,12 @@ fn row(entry: &Entry, now: u64) -> [String; 4] {
         Some(at) if !entry.is_fresh(now) => (utc_timestamp(at), "expiring"),
         Some(at) => (utc_timestamp(at), "fresh"),
     };
-    [entry.credential.clone(), expires, status.to_string(), entry.token_endpoint.clone()]
+    [
+        text::escape_controls(&entry.credential),
+        expires,
+        status.to_string(),
+        text::shown_url(&entry.token_endpoint),
+    ]
 }
 
 /// Pads every column but the last to its widest cell, two spaces apart.
@@ -148,6 +156,21 @@ mod tests {
         assert!(!row(&entry, 2000).iter().any(|cell| cell.contains("the-token")));
         entry.expires_at = None;
         assert_eq!(row(&entry, 2000)[1], "unknown");
+    }
+
+    #[test]
+    fn rows_escape_and_redact_fields() {
+        let entry = Entry {
+            credential: "b\u{1b}[31mRED".to_string(),
+            token_endpoint: "https://user:pw@auth.example.com/token".to_string(),
+            obtained_at: 1000,
+            expires_at: None,
+            access_token: Secret::new("the-token".to_string()),
+            instance_url: None,
+        };
+        let row = row(&entry, 2000);
+        assert_eq!(row[0], "b\\u{1b}[31mRED");
+        assert_eq!(row[3], "https://redacted@auth.example.com/token");
     }
 
     #[test]

@@ -10,11 +10,13 @@ use crate::cli::{CheckArgs, ListArgs};
 use crate::config::Config;
 use crate::credential::{Credential, Protocol};
 use crate::error::Error;
+use crate::redact::text;
 
-/// One row of `list`.
+/// One row of `list`, with control characters escaped and the user
+/// information and secret query parameters of the URL redacted.
 #[derive(Debug, Serialize)]
-struct Row<'a> {
-    name: &'a str,
+struct Row {
+    name: String,
     protocol: Option<String>,
     url: Option<String>,
 }
@@ -30,7 +32,11 @@ pub fn run_list(config: Option<&Path>, args: ListArgs) -> anyhow::Result<u8> {
         .names()
         .filter_map(|name| {
             let (protocol, url) = file.protocol_and_url(name)?;
-            Some(Row { name, protocol, url })
+            Some(Row {
+                name: text::escape_controls(name),
+                protocol: protocol.as_deref().map(text::escape_controls),
+                url: url.as_deref().map(text::shown_url),
+            })
         })
         .collect();
     if args.json {
@@ -64,10 +70,12 @@ pub fn run_check(config: Option<&Path>, args: CheckArgs) -> anyhow::Result<u8> {
     let mut failed = 0;
     for name in &names {
         let line = match file.credential(name) {
-            Ok(credential) => format!("ok     {name}: {}", summary(&credential)),
+            Ok(credential) => {
+                format!("ok     {}: {}", text::escape_controls(name), summary(&credential))
+            }
             Err(error) => {
                 failed += 1;
-                format!("error  {name}: {}", one_line(&error))
+                format!("error  {}: {}", text::escape_controls(name), one_line(&error))
             }
         };
         print_line(line.as_bytes())?;
@@ -89,10 +97,12 @@ fn summary(credential: &Credential) -> String {
     format!("{protocol}, {:?}, {}", key.algorithm, key.kind.describe())
 }
 
-/// Writes an error and its hint on one line.
+/// Writes an error and its hint on one line, with control characters
+/// escaped so that a value quoted in the message cannot break the line.
 fn one_line(error: &Error) -> String {
-    match &error.hint {
+    let line = match &error.hint {
         Some(hint) => format!("{} (hint: {hint})", error.message),
         None => error.message.clone(),
-    }
+    };
+    text::escape_controls(&line)
 }

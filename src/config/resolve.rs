@@ -18,6 +18,7 @@ use crate::error::Error;
 use crate::http::check_header;
 use crate::key::source::{KeyDefaults, LoadedKey};
 use crate::key::{self, PrivateKey, SigningKey};
+use crate::redact;
 use crate::tls::{self, TlsSettings};
 
 /// Token lifetime in seconds when the credential sets none.
@@ -537,30 +538,33 @@ fn resolve_headers(name: &str, raw: &RawCredential) -> Result<Vec<(String, Strin
 /// loopback unless `allow_insecure` is set. The check uses the URL text
 /// only, so it runs before any DNS lookup.
 fn parse_url(text: &str, allow_insecure: bool) -> Result<Url, String> {
+    // Messages show the URL with its user information and secret query
+    // parameters redacted, because the checks before the one that rejects
+    // a URL with a password quote the URL too.
+    let shown = redact::text::shown_url(text);
     if lacks_scheme(text) {
-        return Err(format!("\"{text}\" has no scheme; write \"https://{text}\""));
+        return Err(format!("\"{shown}\" has no scheme; write \"https://{shown}\""));
     }
-    let url = Url::parse(text).map_err(|e| format!("\"{text}\" is not a valid URL ({e})"))?;
+    let url = Url::parse(text).map_err(|e| format!("\"{shown}\" is not a valid URL ({e})"))?;
     match url.scheme() {
         "https" => {}
         "http" if allow_insecure || is_loopback(&url) => {}
         "http" => {
             return Err(format!(
-                "\"{text}\" uses plain http, which would send credentials unencrypted; \
+                "\"{shown}\" uses plain http, which would send credentials unencrypted; \
                  use https (plain http is allowed for loopback hosts, or with \
                  allow_insecure_http = true)"
             ));
         }
-        other => return Err(format!("\"{text}\" has scheme {other}; use https")),
+        other => return Err(format!("\"{shown}\" has scheme {other}; use https")),
     }
     if !url.username().is_empty() || url.password().is_some() {
         return Err(format!(
-            "\"{}\" contains a user name or password; namedcred sends only the token",
-            redact_userinfo(&url)
+            "\"{shown}\" contains a user name or password; namedcred sends only the token"
         ));
     }
     if url.fragment().is_some() {
-        return Err(format!("\"{text}\" has a #fragment, which is never sent to a server"));
+        return Err(format!("\"{shown}\" has a #fragment, which is never sent to a server"));
     }
     Ok(url)
 }
@@ -580,14 +584,6 @@ fn lacks_scheme(text: &str) -> bool {
             .split_once(':')
             .is_some_and(|(_, rest)| rest.starts_with(|c: char| c.is_ascii_digit())),
     }
-}
-
-/// Returns the URL with its user information replaced, for messages.
-fn redact_userinfo(url: &Url) -> String {
-    let mut shown = url.clone();
-    let _ = shown.set_username("redacted");
-    let _ = shown.set_password(None);
-    shown.to_string()
 }
 
 /// Tells whether the URL's host is a loopback name or address.
@@ -783,6 +779,20 @@ mod tests {
         let text = message(&body);
         assert!(text.contains("user name or password"), "{text}");
         assert!(!text.contains("hunter2"), "{text}");
+    }
+
+    #[test]
+    fn rejected_urls_never_echo_password() {
+        for url in [
+            "http://u:hunter2@x.example/v1",
+            "https://u:hunter2@x.example:badport/v1",
+            "ftp://u:hunter2@x.example/v1",
+        ] {
+            let body = jwt("").replace("https://api.example.com/v1", url);
+            let text = message(&body);
+            assert!(!text.contains("hunter2"), "{text}");
+            assert!(text.contains("redacted@x.example"), "{text}");
+        }
     }
 
     #[test]

@@ -9,9 +9,13 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use crate::error::Error;
+use crate::redact::text;
 
 /// Time a key command may run before it is stopped.
 pub const KEY_COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Characters of a failed command's stderr shown in the error message.
+const MAX_STDERR_CHARS: usize = 500;
 
 /// Interval between checks whether the command has exited.
 const POLL_INTERVAL: Duration = Duration::from_millis(5);
@@ -22,7 +26,8 @@ const POLL_INTERVAL: Duration = Duration::from_millis(5);
 pub fn run(command: &str, dir: &Path, limit: Duration) -> Result<Vec<u8>, Error> {
     // A configuration file named without a folder has an empty parent.
     let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
-    log::debug!("running key_command `{command}` in {}", dir.display());
+    let shown_command = shown_command(command);
+    log::debug!("running key_command `{shown_command}` in {}", dir.display());
     let mut shell = Command::new("sh");
     shell
         .arg("-c")
@@ -40,16 +45,17 @@ pub fn run(command: &str, dir: &Path, limit: Duration) -> Result<Vec<u8>, Error>
     }
     let mut child = shell
         .spawn()
-        .map_err(|e| Error::config(format!("cannot run key_command `{command}`: {e}")))?;
+        .map_err(|e| Error::config(format!("cannot run key_command `{shown_command}`: {e}")))?;
     let stdout = read_to_end(child.stdout.take());
     let stderr = read_to_end(child.stderr.take());
 
-    let status = wait(&mut child, limit)
-        .map_err(|e| Error::config(format!("waiting for key_command `{command}` failed: {e}")))?;
+    let status = wait(&mut child, limit).map_err(|e| {
+        Error::config(format!("waiting for key_command `{shown_command}` failed: {e}"))
+    })?;
     let Some(status) = status else {
         stop(&mut child);
         return Err(Error::config(format!(
-            "key_command `{command}` timed out after {} s and was stopped",
+            "key_command `{shown_command}` timed out after {} s and was stopped",
             limit.as_secs()
         ))
         .with_hint("run the command by hand to see whether it waits for input or a login"));
@@ -59,14 +65,38 @@ pub fn run(command: &str, dir: &Path, limit: Duration) -> Result<Vec<u8>, Error>
     if status.success() {
         return Ok(stdout);
     }
-    let stderr = String::from_utf8_lossy(&stderr);
-    let stderr = stderr.trim();
     let status = match status.code() {
         Some(code) => format!("exited with status {code}"),
         None => "was stopped by a signal".to_string(),
     };
-    let shown = if stderr.is_empty() { "(no stderr)".to_string() } else { stderr.to_string() };
-    Err(Error::config(format!("key_command `{command}` {status}: {shown}")))
+    let shown = shown_stderr(&stderr);
+    Err(Error::config(format!("key_command `{shown_command}` {status}: {shown}")))
+}
+
+/// Returns the command as messages and logs show it: a secret written into
+/// it, such as `VAULT_TOKEN=... vault read`, is redacted like key material.
+fn shown_command(command: &str) -> String {
+    text::escape_controls(&text::key_material(command))
+}
+
+/// Returns the stderr of a failed command as it may be shown: key material
+/// redacted, because a command that fails may print the key it was meant to
+/// write to stdout, control characters escaped, and at most
+/// `MAX_STDERR_CHARS` characters.
+fn shown_stderr(stderr: &[u8]) -> String {
+    let text = String::from_utf8_lossy(stderr);
+    let text = text.trim();
+    if text.is_empty() {
+        return "(no stderr)".to_string();
+    }
+    let redacted = text::key_material(text);
+    let count = redacted.chars().count();
+    let mut shown =
+        text::escape_controls(&redacted.chars().take(MAX_STDERR_CHARS).collect::<String>());
+    if count > MAX_STDERR_CHARS {
+        shown.push_str(&format!("... ({} more characters)", count - MAX_STDERR_CHARS));
+    }
+    shown
 }
 
 /// Reads a pipe to its end on a thread, so that a command that writes more
@@ -121,6 +151,28 @@ mod tests {
         assert_eq!(run("printf key", dir, KEY_COMMAND_TIMEOUT).unwrap(), b"key");
         let err = run("echo denied >&2; exit 3", dir, KEY_COMMAND_TIMEOUT).unwrap_err();
         assert!(err.message.contains("exited with status 3: denied"), "{}", err.message);
+    }
+
+    #[test]
+    fn key_in_stderr_redacted() {
+        let pem = "-----BEGIN PRIVATE KEY-----\\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg\\n\
+                   -----END PRIVATE KEY-----";
+        let shown = shown_stderr(format!("error: {pem}\n\x1b[0mdone").as_bytes());
+        assert_eq!(shown, "error: (redacted PEM)\\n\\u{1b}[0mdone");
+    }
+
+    #[test]
+    fn secrets_in_command_redacted() {
+        let err = run("API_TOKEN=tok-1234 false", Path::new("."), KEY_COMMAND_TIMEOUT).unwrap_err();
+        assert!(err.message.contains("`API_TOKEN=(redacted) false`"), "{}", err.message);
+    }
+
+    #[test]
+    fn long_stderr_capped() {
+        let shown = shown_stderr("denied ".repeat(200).as_bytes());
+        assert!(shown.starts_with("denied denied"), "{shown}");
+        assert!(shown.ends_with("more characters)"), "{shown}");
+        assert!(shown.chars().count() < MAX_STDERR_CHARS + 40, "{shown}");
     }
 
     #[test]
