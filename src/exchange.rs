@@ -104,14 +104,27 @@ pub fn exchange(
 
 /// Returns the secrets that went into the token request, which an error
 /// page may echo: the assertion (also sent as `client_assertion` or
-/// `subject_token`) and every `[token_params]` value, such as a client
-/// secret. A value that is not secret, such as a client id, is hidden too,
-/// because namedcred cannot tell them apart.
+/// `subject_token`) and the `[token_params]` values that may be secret.
+/// A value counts as secret when its name looks like one (`client_secret`)
+/// or when it is long enough to be a credential. A short value under a
+/// plain name, such as `client_id = "app"`, is left alone, because hiding
+/// it would also blank words such as "application" in the preview.
 fn sent_secrets<'a>(spec: &'a ExchangeSpec, assertion: &'a Secret<String>) -> Vec<&'a str> {
     let mut secrets = vec![assertion.expose().as_str()];
-    secrets.extend(spec.params.iter().map(|(_, value)| value.as_str()));
+    secrets.extend(
+        spec.params
+            .iter()
+            .filter(|(name, value)| {
+                crate::redact::text::is_secret_name(name) || value.len() >= MIN_HIDDEN_PARAM
+            })
+            .map(|(_, value)| value.as_str()),
+    );
     secrets
 }
+
+/// Length from which a `[token_params]` value under a plain name is hidden
+/// from previews.
+const MIN_HIDDEN_PARAM: usize = 8;
 
 /// Sends one token request of the credential's grant.
 fn post_assertion(agent: &Agent, spec: &ExchangeSpec, assertion: &Secret<String>) -> Sent {

@@ -396,6 +396,8 @@ fn echoed_token_params_leak_nothing() {
             canaries.values.push("param-canary%2B4b8e%2F2d6f".to_string());
             canaries.assert_absent(&format!("stdout of {all:?}"), &stdout, &[]);
             canaries.assert_absent(&format!("stderr of {all:?}"), &stderr, &[]);
+            // A short value under a plain name stays readable.
+            assert!(stderr.contains("client_id=app"), "{stderr}");
         }
     }
 }
