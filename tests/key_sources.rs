@@ -465,3 +465,34 @@ fn jwk_oct_is_an_hmac_secret_with_its_alg() {
     assert_eq!(header["alg"], "HS384");
     assert_eq!(header["kid"], "h1");
 }
+
+#[test]
+fn encrypted_pkcs8_des3_and_sha1_load() {
+    let toml = ["des3", "sha1"]
+        .map(|scheme| {
+            let path = fixture(&format!("rsa2048-pkcs8-encrypted-{scheme}.pem"));
+            credential(
+                scheme,
+                &format!("key_path = \"{}\"\nkey_passphrase_env = \"TEST_PASS\"", path.display()),
+            )
+        })
+        .concat();
+    let setup = Setup::new(&toml);
+    for scheme in ["des3", "sha1"] {
+        let token = setup.token(scheme, &[("TEST_PASS", PASSPHRASE)]);
+        verify(&token, "rsa2048-public.pem", Algorithm::RS256);
+    }
+}
+
+#[test]
+fn encrypted_pkcs8_pbes1_names_scheme_and_fix() {
+    let path = fixture("rsa2048-pkcs8-encrypted-pbes1.pem");
+    let lines = format!("key_path = \"{}\"\nkey_passphrase_env = \"TEST_PASS\"", path.display());
+    let setup = Setup::new(&credential("api", &lines));
+    let (code, stderr) = setup.failure("api", &[("TEST_PASS", PASSPHRASE)]);
+    assert_eq!(code, Some(8), "{stderr}");
+    assert!(stderr.contains("PKCS#12-style PBES1"), "{stderr}");
+    assert!(stderr.contains("-passin env:TEST_PASS"), "{stderr}");
+    assert!(stderr.contains("openssl pkcs8 -topk8 -v2 aes-256-cbc"), "{stderr}");
+    assert!(!stderr.contains(PASSPHRASE), "the passphrase leaked: {stderr}");
+}

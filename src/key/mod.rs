@@ -7,6 +7,7 @@
 //! where one exists, the command that converts it.
 
 mod command;
+mod encrypted;
 mod foreign;
 mod google;
 mod jwk;

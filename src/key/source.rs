@@ -5,9 +5,7 @@
 
 use std::path::PathBuf;
 
-use pkcs8::pkcs5::Error as Pkcs5Error;
-
-use super::{PrivateKey, command, google, jwk};
+use super::{PrivateKey, command, encrypted, google, jwk};
 use crate::error::Error;
 use crate::secret::Secret;
 
@@ -215,7 +213,7 @@ fn load_pem(
         }
     };
     let key = match encrypted_block(bytes) {
-        Some(der) => decrypt(&der, origin, options.passphrase.as_ref())?,
+        Some(der) => encrypted::decrypt(&der, origin, options.passphrase.as_ref())?,
         None => super::parse(bytes, origin)?,
     };
     if options.passphrase.is_some() && encrypted_block(bytes).is_none() {
@@ -233,44 +231,6 @@ fn encrypted_block(bytes: &[u8]) -> Option<Vec<u8>> {
     let normalised = text.replace("\r\n", "\n").replace('\r', "\n");
     let blocks = pem::parse_many(normalised.trim()).ok()?;
     blocks.into_iter().find(|b| b.tag() == "ENCRYPTED PRIVATE KEY").map(|b| b.into_contents())
-}
-
-/// Decrypts an encrypted PKCS#8 key (PBES2) and parses the result.
-fn decrypt(
-    der: &[u8],
-    origin: &str,
-    passphrase: Option<&(&str, Secret<String>)>,
-) -> Result<PrivateKey, Error> {
-    let Some((variable, passphrase)) = passphrase else {
-        return Err(Error::config(format!(
-            "key {origin} is an encrypted PKCS#8 key and no passphrase is set"
-        ))
-        .with_hint(
-            "set key_passphrase_env to the name of a variable that contains the passphrase",
-        ));
-    };
-    let wrong = || {
-        Error::config(format!(
-            "cannot decrypt key {origin}: the passphrase in {variable} is wrong, \
-             or the key is damaged"
-        ))
-    };
-    let info = pkcs8::EncryptedPrivateKeyInfo::try_from(der).map_err(|e| {
-        Error::config(format!("key {origin} is not a valid encrypted PKCS#8 key: {e}"))
-    })?;
-    let document = info.decrypt(passphrase.expose().as_bytes()).map_err(|e| match e {
-        pkcs8::Error::EncryptedPrivateKey(
-            Pkcs5Error::UnsupportedAlgorithm { .. } | Pkcs5Error::NoPbes1CryptSupport,
-        ) => Error::config(format!("key {origin} is encrypted with an unsupported scheme"))
-            .with_hint(format!(
-                "re-encrypt it with PBES2: openssl pkcs8 -topk8 -v2 aes-256-cbc -in {origin} \
-                     -out key.pem"
-            )),
-        _ => wrong(),
-    })?;
-    // A wrong passphrase can decrypt to bytes with valid padding by chance,
-    // so a parse failure after decryption also points at the passphrase.
-    super::parse(document.as_bytes(), origin).map_err(|_| wrong())
 }
 
 /// Repairs PEM text as CI systems store it in variables: literal `\n`
