@@ -112,3 +112,42 @@ fn every_fixture_loads_or_names_fix() {
     assert_eq!(refused, REFUSED.len(), "a refused fixture is missing from tests/fixtures");
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+#[test]
+fn truncated_pem_named_truncated() {
+    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let dir = tempfile::tempdir().unwrap();
+    let mut problems = Vec::new();
+    for name in ["rsa2048-pkcs8.pem", "rsa2048-pkcs1.pem", "ec-p256-sec1.pem", "ec-p384-pkcs8.pem"]
+    {
+        let pem = std::fs::read(folder.join(name)).unwrap();
+        // Every cut ends inside the body or the END line.
+        for length in (100..pem.len() - 1).step_by(97) {
+            let path = dir.path().join(format!("{length}-{name}"));
+            std::fs::write(&path, &pem[..length]).unwrap();
+            let (code, stderr) = sign_with(&path);
+            if code != Some(8) || !stderr.contains("truncated PEM") || !stderr.contains("END") {
+                problems.push(format!("{name} cut at {length}: {code:?} {stderr}"));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn pem_missing_line_named_damaged() {
+    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let dir = tempfile::tempdir().unwrap();
+    for (name, structure) in [("rsa2048-pkcs8.pem", "PKCS#8"), ("ec-p256-sec1.pem", "SEC1")] {
+        let pem = std::fs::read_to_string(folder.join(name)).unwrap();
+        let mut lines: Vec<&str> = pem.lines().collect();
+        lines.remove(2);
+        let path = dir.path().join(name);
+        std::fs::write(&path, lines.join("\n")).unwrap();
+        let (code, stderr) = sign_with(&path);
+        assert_eq!(code, Some(8), "{stderr}");
+        assert!(stderr.contains("damaged PEM"), "{stderr}");
+        assert!(stderr.contains(structure), "{stderr}");
+        assert!(stderr.contains("hint: copy the whole key again"), "{stderr}");
+    }
+}

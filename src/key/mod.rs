@@ -331,8 +331,18 @@ fn normalise_pem(text: &str) -> String {
 /// Parses PEM text that may contain several blocks, such as the
 /// `EC PARAMETERS` block that `openssl ecparam -genkey` writes first.
 fn parse_pem(text: &str, origin: &str) -> Result<PrivateKey, Error> {
+    if let Some(label) = unterminated_label(text) {
+        return Err(Error::config(format!(
+            "key {origin} is a truncated PEM: its -----BEGIN {label}----- line has no \
+             matching END line"
+        ))
+        .with_hint(format!(
+            "copy the whole key again, from -----BEGIN {label}----- through \
+             -----END {label}-----"
+        )));
+    }
     let blocks = pem::parse_many(text).map_err(|e| {
-        Error::config(format!("key {origin} has a malformed PEM block: {e}"))
+        Error::config(format!("key {origin} is a damaged PEM: a block does not decode ({e})"))
             .with_hint("check that the BEGIN and END lines match and the base64 is complete")
     })?;
     let curve = blocks
@@ -358,13 +368,59 @@ fn parse_pem(text: &str, origin: &str) -> Result<PrivateKey, Error> {
         ));
     }
     let der = block.contents();
+    let structure = match block.tag() {
+        "PRIVATE KEY" => "PKCS#8",
+        "RSA PRIVATE KEY" => "PKCS#1",
+        "EC PRIVATE KEY" => "SEC1",
+        "OPENSSH PRIVATE KEY" => return openssh::parse(der, origin),
+        tag => return Err(unusable_tag(tag, origin)),
+    };
+    if let Some(error) = der_defect(der) {
+        return Err(damaged_block(block.tag(), structure, &error, origin));
+    }
     match block.tag() {
         "PRIVATE KEY" => parse_pkcs8(der, origin),
         "RSA PRIVATE KEY" => rsa_from_pkcs1(der.to_vec(), false, origin),
-        "EC PRIVATE KEY" => ec_from_sec1(der, curve, origin),
-        "OPENSSH PRIVATE KEY" => openssh::parse(der, origin),
-        tag => Err(unusable_tag(tag, origin)),
+        _ => ec_from_sec1(der, curve, origin),
     }
+}
+
+/// Returns the label of the first `-----BEGIN` line that no matching
+/// `-----END` line follows, as a PEM cut short by a copy or a `head -c`
+/// leaves it.
+fn unterminated_label(text: &str) -> Option<&str> {
+    let mut rest = text;
+    while let Some(start) = rest.find("-----BEGIN ") {
+        let after_begin = &rest[start + "-----BEGIN ".len()..];
+        let Some(label_end) = after_begin.find("-----") else {
+            return Some(after_begin.lines().next().unwrap_or("").trim_end_matches('-'));
+        };
+        let label = &after_begin[..label_end];
+        let end_line = format!("-----END {label}-----");
+        let Some(end) = after_begin.find(&end_line) else {
+            return Some(label);
+        };
+        rest = &after_begin[end + end_line.len()..];
+    }
+    None
+}
+
+/// Returns the DER error of a block body that is not one whole, well-formed
+/// DER element: cut short, with bytes after it, or with a broken header.
+fn der_defect(der: &[u8]) -> Option<pkcs8::der::Error> {
+    pkcs8::der::asn1::AnyRef::from_der(der).err()
+}
+
+/// Builds the error for a key block whose base64 decodes, but not to one
+/// whole DER structure, which is what a lost or edited line leaves.
+fn damaged_block(tag: &str, structure: &str, error: &pkcs8::der::Error, origin: &str) -> Error {
+    Error::config(format!(
+        "key {origin} is a damaged PEM: its {tag} block is not a complete {structure} \
+         structure ({error})"
+    ))
+    .with_hint(format!(
+        "copy the whole key again; openssl pkey -in {origin} -noout checks a key file"
+    ))
 }
 
 /// Explains why a PEM block with the given tag cannot be used.
