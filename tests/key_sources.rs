@@ -496,3 +496,47 @@ fn encrypted_pkcs8_pbes1_names_scheme_and_fix() {
     assert!(stderr.contains("openssl pkcs8 -topk8 -v2 aes-256-cbc"), "{stderr}");
     assert!(!stderr.contains(PASSPHRASE), "the passphrase leaked: {stderr}");
 }
+
+#[test]
+fn google_key_file_error_not_masked() {
+    let mut garbage: Value = serde_json::from_str(&service_account("https://unused")).unwrap();
+    garbage["private_key"] = json!("garbage");
+    let garbage = setup_file("sa.json", &garbage.to_string());
+    let user = json!({
+        "type": "authorized_user",
+        "client_id": "1.apps.googleusercontent.com",
+        "client_secret": "user-secret",
+        "refresh_token": "1//refresh",
+    });
+    let user = setup_file("application_default_credentials.json", &user.to_string());
+    let cases = [
+        (&garbage, "`private_key` in", "--iam-account=runner@demo.iam.gserviceaccount.com"),
+        (&user, "authorized_user", "gcloud iam service-accounts keys create"),
+    ];
+    for (file, expected, hint) in cases {
+        for protocol in ["", "protocol = \"jwt\"\n"] {
+            let toml = format!(
+                "[credentials.gcp]\npreset = \"google-service-account\"\n{protocol}\
+                 url = \"https://storage.googleapis.com/storage/v1\"\nkey_path = \"{}\"\n\
+                 scope = \"https://www.googleapis.com/auth/devstorage.read_only\"\n",
+                file.display()
+            );
+            let (code, stderr) = Setup::new(&toml).failure("gcp", &[]);
+            assert_eq!(code, Some(8), "{stderr}");
+            assert!(stderr.contains(expected), "{expected}: {stderr}");
+            assert!(stderr.contains(hint), "{hint}: {stderr}");
+            assert!(!stderr.contains("is missing"), "{stderr}");
+            assert!(!stderr.contains("user-secret"), "{stderr}");
+        }
+    }
+}
+
+#[test]
+fn google_user_credential_detected_without_preset() {
+    let user = json!({"type": "authorized_user", "client_id": "c", "refresh_token": "r"});
+    let setup = Setup::new(&credential("api", "key_env = \"TEST_SA\""));
+    let (code, stderr) = setup.failure("api", &[("TEST_SA", &user.to_string())]);
+    assert_eq!(code, Some(8), "{stderr}");
+    assert!(stderr.contains("authorized_user"), "{stderr}");
+    assert!(stderr.contains("gcloud iam service-accounts keys create"), "{stderr}");
+}

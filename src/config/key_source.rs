@@ -59,6 +59,14 @@ pub fn load_key(name: &str, raw: &RawCredential, base_dir: &Path) -> Result<Load
     source::load(&source, &options)
 }
 
+/// Tells whether the credential's key may come from a JSON key file that
+/// supplies defaults for other fields: any key source but an HMAC secret,
+/// unless `key_format` is `"pem"`.
+pub fn may_supply_defaults(raw: &RawCredential) -> bool {
+    let secret = raw.secret_env.is_some() || raw.secret_path.is_some();
+    !secret && raw.key_format.as_deref() != Some("pem")
+}
+
 /// Loads an HMAC secret, which takes no key format or passphrase.
 fn load_secret(
     name: &str,

@@ -66,6 +66,14 @@ pub fn resolve(name: &str, raw: &RawCredential, base_dir: &Path) -> Result<Crede
         .ok_or_else(|| missing(name, "protocol", "\"jwt\" or \"jwt-exchange\""))?;
     let url_text = raw.url.as_deref().ok_or_else(|| missing(name, "url", "the API base URL"))?;
     let url = parse_url(url_text, insecure).map_err(|p| fail("url", p))?;
+    // A key file that fails to load supplied none of its defaults, so its
+    // error goes before the errors of the fields it would have filled.
+    let loaded = match loaded {
+        Err(error) if key_source::may_supply_defaults(raw) => {
+            return Err(in_credential(name, error));
+        }
+        loaded => loaded,
+    };
     let protocol = match protocol_name {
         "jwt" => resolve_jwt_protocol(name, raw)?,
         "jwt-exchange" => resolve_exchange(name, raw, &url, insecure)?,

@@ -181,9 +181,12 @@ fn json(text: &str, origin: &str) -> Result<serde_json::Value, Error> {
 fn detect_json_format(text: &str, origin: &str) -> Result<KeyFormat, Error> {
     let value = json(text, origin)?;
     let has = |field: &str| value.get(field).is_some();
-    if value.get("type").and_then(|t| t.as_str()) == Some("service_account")
-        || (has("private_key") && has("client_email"))
-    {
+    // Google's credential files all have a `type`, as in "service_account"
+    // or "authorized_user"; a JWK never has one.
+    let google_type = value.get("type").and_then(|t| t.as_str()).is_some_and(|t| {
+        t == "service_account" || t == "authorized_user" || t.starts_with("external_account")
+    });
+    if google_type || (has("private_key") && has("client_email")) {
         return Ok(KeyFormat::GoogleServiceAccount);
     }
     if has("kty") || has("keys") {
