@@ -540,3 +540,29 @@ fn google_user_credential_detected_without_preset() {
     assert!(stderr.contains("authorized_user"), "{stderr}");
     assert!(stderr.contains("gcloud iam service-accounts keys create"), "{stderr}");
 }
+
+#[test]
+fn jwk_with_mismatched_parts_named() {
+    let ec: Value = serde_json::from_str(&read_fixture("ec-p256.jwk.json")).unwrap();
+    let rsa: Value = serde_json::from_str(&read_fixture("rsa2048.jwk.json")).unwrap();
+    let der = STANDARD.decode(pem_body(&read_fixture("ed25519-pkcs8.pem"))).unwrap();
+    let seed = URL_SAFE_NO_PAD.encode(&der[der.len() - 32..]);
+    let mut wrong_x = ec.clone();
+    wrong_x["x"] = ec["y"].clone();
+    let mut wrong_n = rsa.clone();
+    wrong_n["n"] = rsa["d"].clone();
+    let okp =
+        json!({"kty": "OKP", "crv": "Ed25519", "d": seed, "x": URL_SAFE_NO_PAD.encode([7u8; 32])});
+    let cases = [
+        (wrong_x, "public part (`x` and `y`) does not match its private part"),
+        (wrong_n, "are not the parts of one key"),
+        (okp, "public part (`x`) does not match its private part"),
+    ];
+    let setup = Setup::new(&credential("api", "key_env = \"TEST_JWK\""));
+    for (jwk, expected) in cases {
+        let (code, stderr) = setup.failure("api", &[("TEST_JWK", &jwk.to_string())]);
+        assert_eq!(code, Some(8), "{stderr}");
+        assert!(stderr.contains(expected), "{expected}: {stderr}");
+        assert!(!stderr.contains("neither a PEM"), "{stderr}");
+    }
+}

@@ -92,11 +92,24 @@ fn rsa(jwk: &Value, origin: &str) -> Result<PrivateKey, Error> {
         ))
         .with_hint("export the JWK with all of its private members"));
     }
+    let modulus = member(jwk, "n", origin)?;
     let mut body = der_uint(&[0]);
-    for field in ["n", "e", "d", "p", "q", "dp", "dq", "qi"] {
+    body.extend(der_uint(&modulus));
+    for field in ["e", "d", "p", "q", "dp", "dq", "qi"] {
         body.extend(der_uint(&member(jwk, field, origin)?));
     }
-    super::parse(&der_tlv(0x30, &body), origin)
+    let bits = modulus.iter().skip_while(|b| **b == 0).count() * 8;
+    super::rsa_from_pkcs1(der_tlv(0x30, &body), false, origin).map_err(|error| {
+        // A key below the minimum size has its own message.
+        if bits < super::MIN_RSA_BITS {
+            return error;
+        }
+        Error::config(format!(
+            "RSA JWK {origin} is invalid: its members n, e, d, p, q, dp, dq and qi are not \
+             the parts of one key"
+        ))
+        .with_hint("export the JWK again from the key it belongs to")
+    })
 }
 
 /// Builds a SEC1 `ECPrivateKey` with its curve and public point.
@@ -121,8 +134,30 @@ fn ec(jwk: &Value, origin: &str) -> Result<PrivateKey, Error> {
     let mut body = der_uint(&[1]);
     body.extend(der_tlv(0x04, &d));
     body.extend(der_tlv(0xa0, curve));
+    let private_only = der_tlv(0x30, &body);
     body.extend(der_tlv(0xa1, &der_tlv(0x03, &bit_string)));
-    super::parse(&der_tlv(0x30, &body), origin)
+    super::ec_from_sec1(&der_tlv(0x30, &body), None, origin).map_err(|_| {
+        // Without the public point the key is rebuilt from `d` alone, so
+        // when that loads, the point is what is wrong.
+        if super::ec_from_sec1(&private_only, None, origin).is_err() {
+            let curve = if size == 32 { "P-256" } else { "P-384" };
+            return Error::config(format!(
+                "EC JWK {origin} is invalid: its `d` is not a private key on {curve}"
+            ))
+            .with_hint("export the JWK again from the key it belongs to");
+        }
+        mismatch("EC", "`x` and `y`", origin)
+    })
+}
+
+/// Builds the error for a JWK whose public members belong to another key
+/// than its private member `d`.
+fn mismatch(kty: &str, public: &str, origin: &str) -> Error {
+    Error::config(format!(
+        "{kty} JWK {origin} is invalid: its public part ({public}) does not match its \
+         private part (`d`)"
+    ))
+    .with_hint("export the JWK again from the key it belongs to")
 }
 
 /// Builds a PKCS#8 Ed25519 key from an OKP JWK.
@@ -142,7 +177,18 @@ fn okp(jwk: &Value, origin: &str) -> Result<PrivateKey, Error> {
     }
     let mut der = ED25519_PKCS8_PREFIX.to_vec();
     der.extend(seed);
-    super::parse(&der, origin)
+    let key = super::ed25519_from_pkcs8(&der, origin)?;
+    // RFC 8037 requires `x`; a JWK without a 32-byte one is still signed
+    // with, because the public key follows from `d`.
+    let public = jwk.get("x").and_then(Value::as_str).map(|x| URL_SAFE_NO_PAD.decode(x));
+    if let Some(Ok(public)) = public.filter(|x| x.as_ref().is_ok_and(|x| x.len() == 32)) {
+        let pair = aws_lc_rs::signature::Ed25519KeyPair::from_pkcs8(&der)
+            .map_err(|_| Error::config(format!("Ed25519 JWK {origin} is invalid")))?;
+        if aws_lc_rs::signature::KeyPair::public_key(&pair).as_ref() != public.as_slice() {
+            return Err(mismatch("OKP", "`x`", origin));
+        }
+    }
+    Ok(key)
 }
 
 /// Pads a big-endian number with leading zeros to `size` bytes.
