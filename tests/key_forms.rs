@@ -151,3 +151,27 @@ fn pem_missing_line_named_damaged() {
         assert!(stderr.contains("hint: copy the whole key again"), "{stderr}");
     }
 }
+
+#[test]
+fn pem_header_over_other_structure_loads() {
+    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        ("rsa2048-pkcs8.pem", "PRIVATE KEY", "RSA PRIVATE KEY"),
+        ("rsa2048-pkcs1.pem", "RSA PRIVATE KEY", "PRIVATE KEY"),
+        ("ec-p256-pkcs8.pem", "PRIVATE KEY", "EC PRIVATE KEY"),
+        ("ec-p256-sec1.pem", "EC PRIVATE KEY", "PRIVATE KEY"),
+        ("ec-p256-pkcs8.pem", "PRIVATE KEY", "RSA PRIVATE KEY"),
+    ];
+    for (name, label, wrong) in cases {
+        let pem = std::fs::read_to_string(folder.join(name)).unwrap();
+        let relabelled = pem
+            .replace(&format!("BEGIN {label}-"), &format!("BEGIN {wrong}-"))
+            .replace(&format!("END {label}-"), &format!("END {wrong}-"));
+        assert!(relabelled.contains(&format!("BEGIN {wrong}-----")), "{name}");
+        let path = dir.path().join(format!("{wrong}-{name}"));
+        std::fs::write(&path, relabelled).unwrap();
+        let (code, stderr) = sign_with(&path);
+        assert_eq!(code, Some(0), "{name} under {wrong}: {stderr}");
+    }
+}

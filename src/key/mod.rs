@@ -378,10 +378,38 @@ fn parse_pem(text: &str, origin: &str) -> Result<PrivateKey, Error> {
     if let Some(error) = der_defect(der) {
         return Err(damaged_block(block.tag(), structure, &error, origin));
     }
-    match block.tag() {
-        "PRIVATE KEY" => parse_pkcs8(der, origin),
-        "RSA PRIVATE KEY" => rsa_from_pkcs1(der.to_vec(), false, origin),
+    // Hand-edited files and some tools put a body of one structure under
+    // the header of another; the body decides how the key is read.
+    let body = body_structure(der).unwrap_or(structure);
+    if body != structure {
+        log::debug!(
+            "key {origin} has a {} header over a {body} body; reading it as {body}",
+            block.tag()
+        );
+    }
+    match body {
+        "PKCS#8" => parse_pkcs8(der, origin),
+        "PKCS#1" => rsa_from_pkcs1(der.to_vec(), false, origin),
         _ => ec_from_sec1(der, curve, origin),
+    }
+}
+
+/// Tells which private key structure a DER body has from its first two
+/// elements: PKCS#8 is a version and then an AlgorithmIdentifier
+/// SEQUENCE, PKCS#1 a version 0 and then the modulus INTEGER, and SEC1 a
+/// version 1 and then the private key OCTET STRING.
+fn body_structure(der: &[u8]) -> Option<&'static str> {
+    use pkcs8::der::asn1::AnyRef;
+    use pkcs8::der::{SliceReader, Tag, Tagged};
+    let outer = AnyRef::from_der(der).ok()?;
+    let mut reader = SliceReader::new(outer.value()).ok()?;
+    let version = AnyRef::decode(&mut reader).ok()?;
+    let second = AnyRef::decode(&mut reader).ok()?;
+    match (version.value(), second.tag()) {
+        (_, Tag::Sequence) => Some("PKCS#8"),
+        ([0], Tag::Integer) => Some("PKCS#1"),
+        ([1], Tag::OctetString) => Some("SEC1"),
+        _ => None,
     }
 }
 
@@ -517,7 +545,11 @@ fn rsa_from_pkcs1(pkcs1: Vec<u8>, pss_only: bool, origin: &str) -> Result<Privat
                  -pkeyopt rsa_keygen_bits:2048 -out key.pem",
             )
         } else {
-            Error::config(format!("RSA key {origin} is invalid ({reason})"))
+            Error::config(format!("RSA key {origin} is invalid; aws-lc rejected it ({reason})"))
+                .with_hint(format!(
+                    "check it with openssl, which names the defect: openssl pkey -in {origin} \
+                     -noout -check"
+                ))
         }
     })?;
     let bits = pair.public_modulus_len() * 8;
