@@ -566,3 +566,30 @@ fn jwk_with_mismatched_parts_named() {
         assert!(!stderr.contains("neither a PEM"), "{stderr}");
     }
 }
+
+#[test]
+fn pem_key_as_hmac_secret_rejected() {
+    let pem = read_fixture("ec-p256-pkcs8.pem");
+    let path = fixture("rsa2048-pkcs1.pem");
+    let toml = [
+        credential("env", "secret_env = \"TEST_SECRET\""),
+        credential("file", &format!("secret_path = \"{}\"", path.display())),
+    ]
+    .concat();
+    let setup = Setup::new(&toml);
+    let cases = [
+        ("env", "PRIVATE KEY", "key_env = \"TEST_SECRET\""),
+        ("file", "RSA PRIVATE KEY", "key_path = "),
+    ];
+    let rsa_body = read_fixture("rsa2048-pkcs1.pem");
+    for (name, label, hint) in cases {
+        let (code, stderr) = setup.failure(name, &[("TEST_SECRET", &pem)]);
+        assert_eq!(code, Some(8), "{stderr}");
+        assert!(stderr.contains("a PEM private key"), "{stderr}");
+        assert!(stderr.contains(&format!("({label})")), "{stderr}");
+        assert!(stderr.contains(hint), "{hint}: {stderr}");
+        for line in pem.lines().chain(rsa_body.lines()).filter(|l| !l.starts_with("-----")) {
+            assert!(!stderr.contains(line), "key text leaked: {stderr}");
+        }
+    }
+}

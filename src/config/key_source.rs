@@ -91,7 +91,37 @@ fn load_secret(
         "secret_env" => read_secret_env(value)?,
         _ => read_secret_file(&expand_path(value, base_dir))?,
     };
+    if let Some(label) = pem_label(key.der()) {
+        return Err(pem_as_secret(name, field, value, &label));
+    }
     Ok(LoadedKey { key, defaults: KeyDefaults::default() })
+}
+
+/// Returns the label of the PEM block that `secret` starts with, such as
+/// `RSA PRIVATE KEY`, or `None` when it is not PEM text.
+fn pem_label(secret: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(secret);
+    let rest = text.trim_start().strip_prefix("-----BEGIN ")?;
+    Some(rest.split("-----").next().unwrap_or(rest).trim().to_string())
+}
+
+/// Builds the error for a PEM block given as an HMAC secret. Signing
+/// with it as HS256 would give tokens that no server accepts, and the
+/// message names only the block's label, never its content.
+fn pem_as_secret(name: &str, field: &str, value: &str, label: &str) -> Error {
+    let (found, key_field) = match field {
+        "secret_env" => (format!("variable {value}"), "key_env"),
+        _ => (format!("file {value}"), "key_path"),
+    };
+    let what = if label.ends_with("PRIVATE KEY") { "a PEM private key" } else { "a PEM block" };
+    field_error(
+        name,
+        field,
+        format!("names {found}, which contains {what} ({label}), not an HMAC secret"),
+    )
+    .with_hint(format!(
+        "for RS*, PS*, ES* or EdDSA, set {key_field} = \"{value}\" in place of {field}"
+    ))
 }
 
 /// Reads the passphrase of an encrypted key. The messages name the
