@@ -175,3 +175,84 @@ fn pem_header_over_other_structure_loads() {
         assert_eq!(code, Some(0), "{name} under {wrong}: {stderr}");
     }
 }
+
+/// Runs `namedcred token` with a credential whose key source is
+/// `key_lines`, with `env` set, and returns the exit code and stderr.
+fn sign_with_source(key_lines: &str, env: &[(&str, &str)]) -> (Option<i32>, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("credentials.toml");
+    let toml = format!(
+        "[credentials.k]\nprotocol = \"jwt\"\nurl = \"http://127.0.0.1:9/\"\n\
+         issuer = \"i\"\n{key_lines}\n"
+    );
+    std::fs::write(&config, toml).unwrap();
+    let mut command = hermetic_cmd(dir.path());
+    command.arg("--config").arg(&config).args(["token", "k"]);
+    let output = command.envs(env.iter().copied()).output().unwrap();
+    (output.status.code(), String::from_utf8_lossy(&output.stderr).into_owned())
+}
+
+/// Returns the hint line of an error, without its `hint: ` prefix.
+fn hint_of(stderr: &str) -> &str {
+    stderr.split_once("\nhint: ").map_or("", |(_, hint)| hint.trim_end())
+}
+
+#[test]
+fn refused_text_forms_have_runnable_hints_for_every_source() {
+    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let mut problems = Vec::new();
+    for (name, _) in REFUSED {
+        let path = folder.join(name);
+        let Ok(text) = std::fs::read_to_string(&path) else { continue };
+        // A hint that reads the key names the file for key_path; only those
+        // hints must read the other sources in their own way.
+        let (_, file_stderr) = sign_with(&path);
+        let reads_key = hint_of(&file_stderr).contains(&path.display().to_string());
+        let sources = [
+            ("key_env = \"TEST_KEY\"".to_string(), "printenv TEST_KEY | "),
+            (format!("key_command = \"cat '{}'\"", path.display()), "( cat "),
+            (format!("key = '''\n{text}'''"), "save the `key` text"),
+        ];
+        for (lines, expected) in sources {
+            let (code, stderr) = sign_with_source(&lines, &[("TEST_KEY", &text)]);
+            let hint = hint_of(&stderr);
+            if code != Some(8) {
+                problems.push(format!("{name} with {lines:.20}: exit {code:?}: {stderr}"));
+            }
+            if reads_key && !hint.contains(expected) {
+                problems.push(format!("{name} with {lines:.20}: hint lacks {expected:?}: {hint}"));
+            }
+            if hint.contains("environment variable") || hint.contains("from key_command") {
+                problems.push(format!("{name}: hint uses the source's label as a file: {hint}"));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn base64_hint_from_env_and_command_runs() {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rsa2048-pkcs8-base64.txt");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let sources = [
+        "key_env = \"TEST_KEY\"".to_string(),
+        format!("key_command = \"cat '{}'\"", path.display()),
+    ];
+    for lines in sources {
+        let (_, stderr) = sign_with_source(&lines, &[("TEST_KEY", &text)]);
+        let command = hint_of(&stderr).strip_prefix("decode it: ").unwrap_or_else(|| {
+            panic!("{lines}: no decode command in {stderr}");
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let status = std::process::Command::new("sh")
+            .args(["-c", command])
+            .current_dir(dir.path())
+            .env("TEST_KEY", &text)
+            .status()
+            .unwrap();
+        assert!(status.success(), "{command}");
+        let (code, stderr) = sign_with(&dir.path().join("key.pem"));
+        assert_eq!(code, Some(0), "{command} wrote a key that does not load: {stderr}");
+    }
+}

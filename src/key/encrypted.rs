@@ -11,6 +11,7 @@ use pkcs8::der::{Decode, SliceReader};
 use pkcs8::pkcs5::Error as Pkcs5Error;
 use pkcs8::spki::AlgorithmIdentifierRef;
 
+use super::Origin;
 use super::PrivateKey;
 use crate::error::Error;
 use crate::secret::Secret;
@@ -32,7 +33,7 @@ const PASSPHRASE_PLACEHOLDER: &str = "KEY_PASSPHRASE";
 /// messages.
 pub(super) fn decrypt(
     der: &[u8],
-    origin: &str,
+    origin: &Origin,
     passphrase: Option<&(&str, Secret<String>)>,
 ) -> Result<PrivateKey, Error> {
     let variable = passphrase.map_or(PASSPHRASE_PLACEHOLDER, |(variable, _)| variable);
@@ -75,7 +76,7 @@ pub(super) fn decrypt(
 /// Names a PBES1 scheme, which the pkcs5 crate cannot decrypt, before any
 /// passphrase is asked for. Returns `None` for PBES2 and for DER that
 /// does not parse this far.
-fn unsupported_scheme(der: &[u8], origin: &str, variable: &str) -> Option<Error> {
+fn unsupported_scheme(der: &[u8], origin: &Origin, variable: &str) -> Option<Error> {
     let oid = scheme_oid(der)?;
     if oid == OID_PBES2 {
         return None;
@@ -112,13 +113,15 @@ fn scheme_oid(der: &[u8]) -> Option<ObjectIdentifier> {
 /// Builds the error for an encryption scheme that cannot be decrypted,
 /// with the command that re-encrypts the key with PBES2. Schemes based on
 /// DES or RC2 need OpenSSL 3's legacy provider to decrypt.
-fn unusable_scheme(origin: &str, scheme: &str, variable: &str, legacy: bool) -> Error {
+fn unusable_scheme(origin: &Origin, scheme: &str, variable: &str, legacy: bool) -> Error {
     let provider = if legacy { " -provider legacy -provider default" } else { "" };
     Error::config(format!("key {origin} is an encrypted PKCS#8 key with {scheme}")).with_hint(
         format!(
-            "re-encrypt it with PBES2 and AES: openssl pkcs8{provider} -in {origin} \
-             -passin env:{variable} | openssl pkcs8 -topk8 -v2 aes-256-cbc \
-             -passout env:{variable} -out key.pem"
+            "re-encrypt it with PBES2 and AES: {}",
+            origin.run(|file| format!(
+                "openssl pkcs8{provider} -in {file} -passin env:{variable} | openssl pkcs8 \
+                 -topk8 -v2 aes-256-cbc -passout env:{variable} -out key.pem"
+            ))
         ),
     )
 }

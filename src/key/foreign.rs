@@ -8,6 +8,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
+use super::Origin;
 use super::{NEW_EC_KEY, unusable};
 use crate::error::Error;
 
@@ -29,20 +30,23 @@ pub(super) fn utf16_text(bytes: &[u8]) -> Option<String> {
 
 /// Names a file that is neither PEM nor a DER private key, when its form
 /// is one that people bring by mistake.
-pub(super) fn identify(bytes: &[u8], text: &str, origin: &str) -> Option<Error> {
+pub(super) fn identify(bytes: &[u8], text: &str, origin: &Origin) -> Option<Error> {
     identify_binary(bytes, origin).or_else(|| identify_text(text, origin))
 }
 
 /// Recognises keystores and DER public keys and certificates.
-fn identify_binary(bytes: &[u8], origin: &str) -> Option<Error> {
+fn identify_binary(bytes: &[u8], origin: &Origin) -> Option<Error> {
     if bytes.starts_with(&[0xFE, 0xED, 0xFE, 0xED]) || bytes.starts_with(&[0xCE; 4]) {
         return Some(unusable(
             origin,
             "a Java keystore (JKS or JCEKS)",
             format!(
-                "export the key: keytool -importkeystore -srckeystore {origin} \
-                 -destkeystore key.p12 -deststoretype PKCS12 && \
-                 openssl pkcs12 -in key.p12 -nocerts -nodes -out key.pem"
+                "export the key: {}",
+                origin.run_on_file(|file| format!(
+                    "keytool -importkeystore -srckeystore {file} -destkeystore key.p12 \
+                     -deststoretype PKCS12 && openssl pkcs12 -in key.p12 -nocerts -nodes \
+                     -out key.pem"
+                ))
             ),
         ));
     }
@@ -51,8 +55,9 @@ fn identify_binary(bytes: &[u8], origin: &str) -> Option<Error> {
             origin,
             "a PKCS#12 file (.p12 or .pfx)",
             format!(
-                "extract the key: openssl pkcs12 -in {origin} -nocerts -nodes -out key.pem \
-                 (add -legacy for files that use RC2)"
+                "extract the key: {} (add -legacy for files that use RC2)",
+                origin
+                    .run(|file| format!("openssl pkcs12 -in {file} -nocerts -nodes -out key.pem"))
             ),
         ));
     }
@@ -65,8 +70,8 @@ fn identify_binary(bytes: &[u8], origin: &str) -> Option<Error> {
             "a DER certificate; signing needs the private key",
             format!(
                 "point the credential at the private key that the certificate was issued \
-                 for; openssl x509 -inform DER -in {origin} -noout -pubkey prints its \
-                 public key to compare"
+                 for; {} prints its public key to compare",
+                origin.run(|file| format!("openssl x509 -inform DER -in {file} -noout -pubkey"))
             ),
         ));
     }
@@ -93,7 +98,7 @@ fn is_certificate(der: &[u8]) -> bool {
 }
 
 /// Recognises OpenSSH public keys and keys encoded in base64 once more.
-fn identify_text(text: &str, origin: &str) -> Option<Error> {
+fn identify_text(text: &str, origin: &Origin) -> Option<Error> {
     let trimmed = text.trim();
     let ssh_types = ["ssh-ed25519 ", "ssh-rsa ", "ssh-dss ", "ecdsa-sha2-", "sk-"];
     if ssh_types.iter().any(|t| trimmed.starts_with(t)) {
@@ -102,7 +107,8 @@ fn identify_text(text: &str, origin: &str) -> Option<Error> {
             "an OpenSSH public key (a .pub file); signing needs the private key",
             format!(
                 "point the credential at the private key, usually the same path without \
-                 .pub; ssh-keygen -l -f {origin} shows which key this is"
+                 .pub; {} shows which key this is",
+                origin.run(|file| format!("ssh-keygen -l -f {file}"))
             ),
         ));
     }
@@ -112,33 +118,40 @@ fn identify_text(text: &str, origin: &str) -> Option<Error> {
         return Some(unusable(
             origin,
             "a PEM key encoded in base64 once more, as secret stores hold it",
-            format!("decode it: base64 -d {origin} > key.pem"),
+            format!("decode it: {}", origin.run(|file| format!("base64 -d {file} > key.pem"))),
         ));
     }
     super::parse_der(&decoded, None, origin).ok()?;
     Some(unusable(
         origin,
         "the base64 body of a private key without its -----BEGIN and -----END lines",
-        format!("decode it to DER, which loads as it is: base64 -d {origin} > key.der"),
+        format!(
+            "decode it to DER, which loads as it is: {}",
+            origin.run(|file| format!("base64 -d {file} > key.der"))
+        ),
     ))
 }
 
 /// Explains a PEM block type that is not a private key and that the
 /// caller has no message of its own for.
-pub(super) fn pem_tag(tag: &str, origin: &str) -> Option<Error> {
+pub(super) fn pem_tag(tag: &str, origin: &Origin) -> Option<Error> {
     let error = match tag {
         "CERTIFICATE REQUEST" | "NEW CERTIFICATE REQUEST" => unusable(
             origin,
             "a certificate signing request; signing needs the private key",
             format!(
                 "point the credential at the private key the request was made with; \
-                 openssl req -in {origin} -noout -pubkey prints its public key to compare"
+                 {} prints its public key to compare",
+                origin.run(|file| format!("openssl req -in {file} -noout -pubkey"))
             ),
         ),
         "SSH2 ENCRYPTED PRIVATE KEY" => unusable(
             origin,
             "an SSH2 (RFC 4716, ssh.com) private key",
-            format!("convert an unencrypted one: ssh-keygen -i -f {origin} > key"),
+            format!(
+                "convert an unencrypted one: {}",
+                origin.run(|file| format!("ssh-keygen -i -f {file} > key"))
+            ),
         ),
         "PGP PRIVATE KEY BLOCK" => unusable(
             origin,
@@ -151,7 +164,7 @@ pub(super) fn pem_tag(tag: &str, origin: &str) -> Option<Error> {
 }
 
 /// Builds the error for a public key where the private key belongs.
-pub(super) fn public_key(origin: &str, form: &str) -> Error {
+pub(super) fn public_key(origin: &Origin, form: &str) -> Error {
     unusable(
         origin,
         &format!("{form}; signing needs the private key"),
@@ -173,14 +186,14 @@ mod tests {
 
     #[test]
     fn plain_text_is_not_identified() {
-        assert!(identify(b"not a key at all", "not a key at all", "k").is_none());
-        assert!(identify(b"c2VjcmV0", "c2VjcmV0", "k").is_none());
+        assert!(identify(b"not a key at all", "not a key at all", &Origin::file("k")).is_none());
+        assert!(identify(b"c2VjcmV0", "c2VjcmV0", &Origin::file("k")).is_none());
     }
 
     #[test]
     fn unknown_pem_tag_is_left_to_the_caller() {
-        assert!(pem_tag("X509 CRL", "k").is_none());
-        let error = pem_tag("CERTIFICATE REQUEST", "k").unwrap();
+        assert!(pem_tag("X509 CRL", &Origin::file("k")).is_none());
+        let error = pem_tag("CERTIFICATE REQUEST", &Origin::file("k")).unwrap();
         assert!(error.message.contains("signing request"), "{}", error.message);
     }
 }

@@ -5,6 +5,7 @@
 
 use serde_json::Value;
 
+use super::Origin;
 use super::source::{KeyDefaults, LoadedKey};
 use crate::error::Error;
 
@@ -14,7 +15,7 @@ use crate::error::Error;
 const SERVICE_ACCOUNT: &str = "service_account";
 
 /// Loads the key and the defaults of a service account key file.
-pub fn load(value: &Value, origin: &str) -> Result<LoadedKey, Error> {
+pub fn load(value: &Value, origin: &Origin) -> Result<LoadedKey, Error> {
     let text = |field: &str| value.get(field).and_then(Value::as_str).map(str::to_string);
     let email = text("client_email");
     let create_key = format!(
@@ -33,7 +34,7 @@ pub fn load(value: &Value, origin: &str) -> Result<LoadedKey, Error> {
         Error::config(format!("Google service account key {origin} has no `private_key`"))
             .with_hint(create_key.clone())
     })?;
-    let member = format!("`private_key` in {origin}");
+    let member = origin.member("private_key");
     let key = super::parse(pem.as_bytes(), &member).map_err(|error| {
         Error::config(format!("Google service account {}", error.message)).with_hint(create_key)
     })?;

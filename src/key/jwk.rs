@@ -7,6 +7,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::Value;
 
+use super::Origin;
 use super::PrivateKey;
 use super::source::{KeyDefaults, LoadedKey};
 use crate::error::Error;
@@ -22,7 +23,7 @@ const ED25519_PKCS8_PREFIX: &[u8] = &[
 
 /// Loads the private key of a JWK, or of the JWKS member that `key_id`
 /// selects. The JWK's `kid` and `alg`, when present, become defaults.
-pub fn load(value: &Value, key_id: Option<&str>, origin: &str) -> Result<LoadedKey, Error> {
+pub fn load(value: &Value, key_id: Option<&str>, origin: &Origin) -> Result<LoadedKey, Error> {
     let jwk = select(value, key_id, origin)?;
     let text = |field: &str| jwk.get(field).and_then(Value::as_str).map(str::to_string);
     let key = match text("kty").as_deref() {
@@ -44,7 +45,7 @@ pub fn load(value: &Value, key_id: Option<&str>, origin: &str) -> Result<LoadedK
 
 /// Picks the JWK: the value itself, or the JWKS member whose `kid` is
 /// `key_id`, or the only member when `key_id` is unset.
-fn select<'a>(value: &'a Value, key_id: Option<&str>, origin: &str) -> Result<&'a Value, Error> {
+fn select<'a>(value: &'a Value, key_id: Option<&str>, origin: &Origin) -> Result<&'a Value, Error> {
     let Some(keys) = value.get("keys") else {
         return Ok(value);
     };
@@ -70,7 +71,7 @@ fn select<'a>(value: &'a Value, key_id: Option<&str>, origin: &str) -> Result<&'
 }
 
 /// Decodes a base64url member, which must be present.
-fn member(jwk: &Value, field: &str, origin: &str) -> Result<Vec<u8>, Error> {
+fn member(jwk: &Value, field: &str, origin: &Origin) -> Result<Vec<u8>, Error> {
     let Some(text) = jwk.get(field).and_then(Value::as_str) else {
         let problem = if field == "d" || field == "k" {
             format!("has no `{field}` member, so it is a public key; signing needs the private key")
@@ -85,7 +86,7 @@ fn member(jwk: &Value, field: &str, origin: &str) -> Result<Vec<u8>, Error> {
 }
 
 /// Builds a PKCS#1 `RSAPrivateKey` from the JWK members.
-fn rsa(jwk: &Value, origin: &str) -> Result<PrivateKey, Error> {
+fn rsa(jwk: &Value, origin: &Origin) -> Result<PrivateKey, Error> {
     if jwk.get("d").is_some() && jwk.get("p").is_none() {
         return Err(Error::config(format!(
             "RSA JWK {origin} has no `p`, `q`, `dp`, `dq` and `qi` members, which the signer needs"
@@ -113,7 +114,7 @@ fn rsa(jwk: &Value, origin: &str) -> Result<PrivateKey, Error> {
 }
 
 /// Builds a SEC1 `ECPrivateKey` with its curve and public point.
-fn ec(jwk: &Value, origin: &str) -> Result<PrivateKey, Error> {
+fn ec(jwk: &Value, origin: &Origin) -> Result<PrivateKey, Error> {
     let (curve, size) = match jwk.get("crv").and_then(Value::as_str) {
         Some("P-256") => (OID_P256_DER, 32),
         Some("P-384") => (OID_P384_DER, 48),
@@ -152,7 +153,7 @@ fn ec(jwk: &Value, origin: &str) -> Result<PrivateKey, Error> {
 
 /// Builds the error for a JWK whose public members belong to another key
 /// than its private member `d`.
-fn mismatch(kty: &str, public: &str, origin: &str) -> Error {
+fn mismatch(kty: &str, public: &str, origin: &Origin) -> Error {
     Error::config(format!(
         "{kty} JWK {origin} is invalid: its public part ({public}) does not match its \
          private part (`d`)"
@@ -161,7 +162,7 @@ fn mismatch(kty: &str, public: &str, origin: &str) -> Error {
 }
 
 /// Builds a PKCS#8 Ed25519 key from an OKP JWK.
-fn okp(jwk: &Value, origin: &str) -> Result<PrivateKey, Error> {
+fn okp(jwk: &Value, origin: &Origin) -> Result<PrivateKey, Error> {
     match jwk.get("crv").and_then(Value::as_str) {
         Some("Ed25519") => {}
         other => {
@@ -251,16 +252,16 @@ mod tests {
     #[test]
     fn jwks_without_key_id_lists_kids() {
         let set = serde_json::json!({"keys": [{"kid": "a"}, {"kid": "b"}]});
-        let error = select(&set, None, "test").unwrap_err();
+        let error = select(&set, None, &Origin::file("test")).unwrap_err();
         assert!(error.hint.unwrap().contains("a, b"));
-        let error = select(&set, Some("c"), "test").unwrap_err();
+        let error = select(&set, Some("c"), &Origin::file("test")).unwrap_err();
         assert!(error.message.contains("\"c\""), "{}", error.message);
     }
 
     #[test]
     fn public_jwk_rejected() {
         let public = serde_json::json!({"kty": "oct"});
-        let error = load(&public, None, "test").unwrap_err();
+        let error = load(&public, None, &Origin::file("test")).unwrap_err();
         assert!(error.message.contains("public key"), "{}", error.message);
     }
 }

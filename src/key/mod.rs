@@ -12,6 +12,7 @@ mod foreign;
 mod google;
 mod jwk;
 mod openssh;
+mod origin;
 mod parsed;
 mod public;
 pub mod source;
@@ -24,6 +25,7 @@ use pkcs8::der::Decode;
 
 use crate::error::Error;
 use crate::secret::Secret;
+pub use origin::Origin;
 use parsed::ParsedKey;
 
 const OID_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
@@ -272,12 +274,12 @@ pub fn parse_algorithm(name: &str) -> Result<Algorithm, String> {
 pub fn load_file(path: &Path) -> Result<PrivateKey, Error> {
     let bytes = std::fs::read(path)
         .map_err(|e| Error::config(format!("cannot read key file {}: {e}", path.display())))?;
-    parse(&bytes, &path.display().to_string())
+    parse(&bytes, &Origin::file(&path.display().to_string()))
 }
 
 /// Parses a private key from PEM or DER bytes. `origin` names where the
 /// bytes came from, for messages, and stands for the file in commands.
-pub fn parse(bytes: &[u8], origin: &str) -> Result<PrivateKey, Error> {
+pub fn parse(bytes: &[u8], origin: &Origin) -> Result<PrivateKey, Error> {
     if let Some(text) = foreign::utf16_text(bytes) {
         return parse(text.as_bytes(), origin);
     }
@@ -293,7 +295,10 @@ pub fn parse(bytes: &[u8], origin: &str) -> Result<PrivateKey, Error> {
         return Err(unusable(
             origin,
             "a PuTTY private key (.ppk)",
-            format!("convert it: puttygen {origin} -O private-openssh -o key.pem"),
+            format!(
+                "convert it: {}",
+                origin.run(|file| format!("puttygen {file} -O private-openssh -o key.pem"))
+            ),
         ));
     }
     if trimmed.starts_with('{') {
@@ -310,8 +315,9 @@ pub fn parse(bytes: &[u8], origin: &str) -> Result<PrivateKey, Error> {
     parse_der(bytes, None, origin).map_err(|_| {
         Error::config(format!("key {origin} is neither a PEM nor a DER private key")).with_hint(
             format!(
-                "an HMAC secret belongs in secret_path; for a key, check what openssl \
-                 reads in it: openssl pkey -in {origin} -noout"
+                "an HMAC secret belongs in {}; for a key, check what openssl reads in it: {}",
+                origin.secret_setting(),
+                origin.run(|file| format!("openssl pkey -in {file} -noout"))
             ),
         )
     })
@@ -330,7 +336,7 @@ fn normalise_pem(text: &str) -> String {
 
 /// Parses PEM text that may contain several blocks, such as the
 /// `EC PARAMETERS` block that `openssl ecparam -genkey` writes first.
-fn parse_pem(text: &str, origin: &str) -> Result<PrivateKey, Error> {
+fn parse_pem(text: &str, origin: &Origin) -> Result<PrivateKey, Error> {
     if let Some(label) = unterminated_label(text) {
         return Err(Error::config(format!(
             "key {origin} is a truncated PEM: its -----BEGIN {label}----- line has no \
@@ -364,7 +370,10 @@ fn parse_pem(text: &str, origin: &str) -> Result<PrivateKey, Error> {
         return Err(unusable(
             origin,
             "an encrypted traditional PEM key",
-            format!("decrypt it: openssl pkey -in {origin} -out key.pem"),
+            format!(
+                "decrypt it: {}",
+                origin.run(|file| format!("openssl pkey -in {file} -out key.pem"))
+            ),
         ));
     }
     let der = block.contents();
@@ -441,23 +450,27 @@ fn der_defect(der: &[u8]) -> Option<pkcs8::der::Error> {
 
 /// Builds the error for a key block whose base64 decodes, but not to one
 /// whole DER structure, which is what a lost or edited line leaves.
-fn damaged_block(tag: &str, structure: &str, error: &pkcs8::der::Error, origin: &str) -> Error {
+fn damaged_block(tag: &str, structure: &str, error: &pkcs8::der::Error, origin: &Origin) -> Error {
     Error::config(format!(
         "key {origin} is a damaged PEM: its {tag} block is not a complete {structure} \
          structure ({error})"
     ))
     .with_hint(format!(
-        "copy the whole key again; openssl pkey -in {origin} -noout checks a key file"
+        "copy the whole key again; {} checks a key file",
+        origin.run(|file| format!("openssl pkey -in {file} -noout"))
     ))
 }
 
 /// Explains why a PEM block with the given tag cannot be used.
-fn unusable_tag(tag: &str, origin: &str) -> Error {
+fn unusable_tag(tag: &str, origin: &Origin) -> Error {
     match tag {
         "ENCRYPTED PRIVATE KEY" => unusable(
             origin,
             "an encrypted PKCS#8 key",
-            format!("decrypt it: openssl pkey -in {origin} -out key.pem"),
+            format!(
+                "decrypt it: {}",
+                origin.run(|file| format!("openssl pkey -in {file} -out key.pem"))
+            ),
         ),
         "PUBLIC KEY" | "RSA PUBLIC KEY" | "EC PUBLIC KEY" => {
             foreign::public_key(origin, "a public key")
@@ -467,7 +480,8 @@ fn unusable_tag(tag: &str, origin: &str) -> Error {
             "a certificate; signing needs the private key",
             format!(
                 "point the credential at the private key that the certificate was issued for; \
-                 openssl x509 -in {origin} -noout -pubkey prints its public key to compare"
+                 {} prints its public key to compare",
+                origin.run(|file| format!("openssl x509 -in {file} -noout -pubkey"))
             ),
         ),
         "DSA PRIVATE KEY" => unusable(
@@ -480,8 +494,9 @@ fn unusable_tag(tag: &str, origin: &str) -> Error {
                 origin,
                 &format!("a PEM block of type \"{other}\", which is not a private key"),
                 format!(
-                    "expected a block that starts with -----BEGIN PRIVATE KEY-----; \
-                     openssl pkey -in {origin} -out key.pem writes any key openssl reads"
+                    "expected a block that starts with -----BEGIN PRIVATE KEY-----; {} writes \
+                     any key openssl reads",
+                    origin.run(|file| format!("openssl pkey -in {file} -out key.pem"))
                 ),
             )
         }),
@@ -492,7 +507,7 @@ fn unusable_tag(tag: &str, origin: &str) -> Error {
 fn parse_der(
     der: &[u8],
     curve: Option<ObjectIdentifier>,
-    origin: &str,
+    origin: &Origin,
 ) -> Result<PrivateKey, Error> {
     if pkcs8::PrivateKeyInfo::try_from(der).is_ok() {
         return parse_pkcs8(der, origin);
@@ -507,7 +522,7 @@ fn parse_der(
 }
 
 /// Parses a PKCS#8 `PrivateKeyInfo` and dispatches on its algorithm.
-fn parse_pkcs8(der: &[u8], origin: &str) -> Result<PrivateKey, Error> {
+fn parse_pkcs8(der: &[u8], origin: &Origin) -> Result<PrivateKey, Error> {
     let info = pkcs8::PrivateKeyInfo::try_from(der).map_err(|e| {
         Error::config(format!("key {origin} is not a valid PKCS#8 private key: {e}"))
     })?;
@@ -533,7 +548,7 @@ fn parse_pkcs8(der: &[u8], origin: &str) -> Result<PrivateKey, Error> {
 }
 
 /// Checks a PKCS#1 RSA key and records its size.
-fn rsa_from_pkcs1(pkcs1: Vec<u8>, pss_only: bool, origin: &str) -> Result<PrivateKey, Error> {
+fn rsa_from_pkcs1(pkcs1: Vec<u8>, pss_only: bool, origin: &Origin) -> Result<PrivateKey, Error> {
     let pair = aws_lc_rs::rsa::KeyPair::from_der(&pkcs1).map_err(|e| {
         let reason = e.to_string();
         if reason.contains("TooSmall") || reason.contains("Small") {
@@ -547,8 +562,8 @@ fn rsa_from_pkcs1(pkcs1: Vec<u8>, pss_only: bool, origin: &str) -> Result<Privat
         } else {
             Error::config(format!("RSA key {origin} is invalid; aws-lc rejected it ({reason})"))
                 .with_hint(format!(
-                    "check it with openssl, which names the defect: openssl pkey -in {origin} \
-                     -noout -check"
+                    "check it with openssl, which names the defect: {}",
+                    origin.run(|file| format!("openssl pkey -in {file} -noout -check"))
                 ))
         }
     })?;
@@ -572,7 +587,7 @@ fn rsa_from_pkcs1(pkcs1: Vec<u8>, pss_only: bool, origin: &str) -> Result<Privat
 fn ec_from_sec1(
     der: &[u8],
     curve: Option<ObjectIdentifier>,
-    origin: &str,
+    origin: &Origin,
 ) -> Result<PrivateKey, Error> {
     let parsed = sec1::EcPrivateKey::try_from(der).map_err(|e| {
         Error::config(format!("key {origin} is not a valid SEC1 EC private key: {e}"))
@@ -592,7 +607,7 @@ fn ec_from_sec1(
 fn ec_normalise(
     der: &[u8],
     curve: Option<ObjectIdentifier>,
-    origin: &str,
+    origin: &Origin,
 ) -> Result<PrivateKey, Error> {
     use aws_lc_rs::signature::{
         ECDSA_P256_SHA256_FIXED_SIGNING, ECDSA_P384_SHA384_FIXED_SIGNING, EcdsaKeyPair,
@@ -604,8 +619,10 @@ fn ec_normalise(
         None => {
             return Err(Error::config(format!("EC key {origin} does not name its curve"))
                 .with_hint(format!(
-                    "write it as PKCS#8, which names the curve: openssl pkcs8 -topk8 -nocrypt \
-                     -in {origin} -out key.pem"
+                    "write it as PKCS#8, which names the curve: {}",
+                    origin.run(|file| format!(
+                        "openssl pkcs8 -topk8 -nocrypt -in {file} -out key.pem"
+                    ))
                 )));
         }
     };
@@ -619,7 +636,7 @@ fn ec_normalise(
 }
 
 /// Explains that an EC curve has no JWS algorithm that namedcred signs.
-fn unsupported_curve(curve: ObjectIdentifier, origin: &str) -> Error {
+fn unsupported_curve(curve: ObjectIdentifier, origin: &Origin) -> Error {
     let name = match curve {
         c if c == OID_P521 => "P-521 (ES512)",
         c if c == OID_SECP256K1 => "secp256k1 (ES256K)",
@@ -633,14 +650,14 @@ fn unsupported_curve(curve: ObjectIdentifier, origin: &str) -> Error {
 }
 
 /// Checks an Ed25519 PKCS#8 key (version 1 or 2).
-fn ed25519_from_pkcs8(der: &[u8], origin: &str) -> Result<PrivateKey, Error> {
+fn ed25519_from_pkcs8(der: &[u8], origin: &Origin) -> Result<PrivateKey, Error> {
     aws_lc_rs::signature::Ed25519KeyPair::from_pkcs8(der)
         .map_err(|e| Error::config(format!("Ed25519 key {origin} is invalid ({e})")))?;
     Ok(PrivateKey { kind: KeyKind::Ed25519, der: Secret::new(der.to_vec()), parsed: None })
 }
 
 /// Builds the error for a key form that cannot be used as it is.
-fn unusable(origin: &str, form: &str, hint: impl Into<String>) -> Error {
+fn unusable(origin: &Origin, form: &str, hint: impl Into<String>) -> Error {
     Error::config(format!("key {origin} is {form}")).with_hint(hint)
 }
 
@@ -673,7 +690,7 @@ mod tests {
 
     #[test]
     fn empty_key_rejected() {
-        let error = parse(b"  \n", "test").unwrap_err();
+        let error = parse(b"  \n", &Origin::file("test")).unwrap_err();
         assert!(error.message.contains("empty"), "{}", error.message);
     }
 

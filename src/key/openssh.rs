@@ -12,6 +12,7 @@ use aws_lc_rs::signature::{
 };
 use pkcs8::ObjectIdentifier;
 
+use super::Origin;
 use super::{NEW_EC_KEY, OID_P256, OID_P384, OID_P521, PrivateKey, unusable};
 use crate::error::Error;
 
@@ -19,10 +20,12 @@ use crate::error::Error;
 const MAGIC: &[u8] = b"openssh-key-v1\0";
 
 /// Parses the decoded body of an `OPENSSH PRIVATE KEY` PEM block.
-pub(super) fn parse(body: &[u8], origin: &str) -> Result<PrivateKey, Error> {
+pub(super) fn parse(body: &[u8], origin: &Origin) -> Result<PrivateKey, Error> {
     let corrupt = || {
-        Error::config(format!("key {origin} is a damaged OpenSSH private key"))
-            .with_hint(format!("check it with: ssh-keygen -y -f {origin}"))
+        Error::config(format!("key {origin} is a damaged OpenSSH private key")).with_hint(format!(
+            "check it with: {}",
+            origin.run(|file| format!("ssh-keygen -y -f {file}"))
+        ))
     };
     let mut reader = Reader(body.strip_prefix(MAGIC).ok_or_else(corrupt)?);
     let cipher = reader.string().ok_or_else(corrupt)?;
@@ -35,7 +38,10 @@ pub(super) fn parse(body: &[u8], origin: &str) -> Result<PrivateKey, Error> {
         return Err(unusable(
             origin,
             "an OpenSSH file that does not hold exactly one key",
-            format!("export the key you mean: ssh-keygen -y -f {origin} lists it"),
+            format!(
+                "export the key you mean: {} lists it",
+                origin.run(|file| format!("ssh-keygen -y -f {file}"))
+            ),
         ));
     }
     let _public = reader.string().ok_or_else(corrupt)?;
@@ -53,7 +59,7 @@ pub(super) fn parse(body: &[u8], origin: &str) -> Result<PrivateKey, Error> {
 fn key_from_parts(
     key_type: &[u8],
     private: &mut Reader,
-    origin: &str,
+    origin: &Origin,
 ) -> Result<Option<PrivateKey>, Error> {
     match key_type {
         b"ssh-ed25519" => ed25519(private, origin),
@@ -68,8 +74,10 @@ fn key_from_parts(
             origin,
             "an OpenSSH RSA private key",
             format!(
-                "convert a copy to PKCS#8: install -m 600 {origin} key.pem && \
-                 ssh-keygen -p -N '' -m PKCS8 -f key.pem"
+                "convert a copy to PKCS#8: {}",
+                origin.run(|file| format!(
+                    "install -m 600 {file} key.pem && ssh-keygen -p -N '' -m PKCS8 -f key.pem"
+                ))
             ),
         )),
         other => Err(unsupported_type(&String::from_utf8_lossy(other), origin)),
@@ -78,7 +86,7 @@ fn key_from_parts(
 
 /// Builds an Ed25519 key from its public key and its 64-byte private
 /// part, which is the 32-byte seed followed by the public key.
-fn ed25519(private: &mut Reader, origin: &str) -> Result<Option<PrivateKey>, Error> {
+fn ed25519(private: &mut Reader, origin: &Origin) -> Result<Option<PrivateKey>, Error> {
     let (Some(public), Some(secret)) = (private.string(), private.string()) else {
         return Ok(None);
     };
@@ -95,7 +103,7 @@ fn ecdsa(
     private: &mut Reader,
     algorithm: &'static EcdsaSigningAlgorithm,
     curve: ObjectIdentifier,
-    origin: &str,
+    origin: &Origin,
 ) -> Result<Option<PrivateKey>, Error> {
     let (Some(_name), Some(point), Some(scalar)) =
         (private.string(), private.string(), private.string())
@@ -126,19 +134,19 @@ fn fixed_width(mpint: &[u8], width: usize) -> Option<Vec<u8>> {
 }
 
 /// Builds the error for an OpenSSH key protected by a passphrase.
-fn encrypted(origin: &str) -> Error {
+fn encrypted(origin: &Origin) -> Error {
     unusable(
         origin,
         "an encrypted OpenSSH private key",
         format!(
-            "write a copy without the passphrase and point the credential at it: \
-             install -m 600 {origin} key && ssh-keygen -p -N '' -f key"
+            "write a copy without the passphrase and point the credential at it: {}",
+            origin.run(|file| format!("install -m 600 {file} key && ssh-keygen -p -N '' -f key"))
         ),
     )
 }
 
 /// Builds the error for an OpenSSH key type that JWS has no algorithm for.
-fn unsupported_type(key_type: &str, origin: &str) -> Error {
+fn unsupported_type(key_type: &str, origin: &Origin) -> Error {
     let form = if key_type.starts_with("sk-") {
         format!("an OpenSSH {key_type} key, whose private part stays on a security key")
     } else if key_type == "ssh-dss" {
@@ -195,8 +203,8 @@ mod tests {
 
     #[test]
     fn truncated_key_is_named_damaged() {
-        let error = parse(b"openssh-key-v1\0\0\0\0\x04no", "k").unwrap_err();
+        let error = parse(b"openssh-key-v1\0\0\0\0\x04no", &Origin::file("k")).unwrap_err();
         assert!(error.message.contains("damaged OpenSSH"), "{}", error.message);
-        assert!(parse(b"not openssh", "k").is_err());
+        assert!(parse(b"not openssh", &Origin::file("k")).is_err());
     }
 }

@@ -139,6 +139,7 @@ fn encoding_failed(kind: KeyKind) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::key::Origin;
     use crate::key::{PrivateKey, parse};
 
     fn fixture(name: &str) -> Vec<u8> {
@@ -148,7 +149,7 @@ mod tests {
     }
 
     fn signing_key(name: &str) -> SigningKey {
-        SigningKey::new(parse(&fixture(name), name).unwrap(), None, None).unwrap()
+        SigningKey::new(parse(&fixture(name), &Origin::file(name)).unwrap(), None, None).unwrap()
     }
 
     /// Returns the SPKI DER of a PEM public key fixture.
@@ -209,7 +210,7 @@ mod tests {
         let thumbprint = key.public_key().unwrap().thumbprint();
         assert_eq!(key.public_jwk().unwrap()["kid"], thumbprint);
         let named = SigningKey::new(
-            parse(&fixture("ec-p256-pkcs8.pem"), "k").unwrap(),
+            parse(&fixture("ec-p256-pkcs8.pem"), &Origin::file("k")).unwrap(),
             None,
             Some("key-1".to_string()),
         )

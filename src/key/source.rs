@@ -5,6 +5,7 @@
 
 use std::path::PathBuf;
 
+use super::Origin;
 use super::{PrivateKey, command, encrypted, google, jwk};
 use crate::error::Error;
 use crate::secret::Secret;
@@ -131,18 +132,18 @@ pub fn load(source: &KeySource, options: &LoadOptions) -> Result<LoadedKey, Erro
     }
 }
 
-/// Describes a source for messages, without its content.
-fn describe(source: &KeySource) -> String {
+/// Describes a source for messages and hints, without its content.
+fn describe(source: &KeySource) -> Origin {
     match source {
-        KeySource::Path(path) => path.display().to_string(),
-        KeySource::Env(variable) => format!("from environment variable {variable}"),
-        KeySource::Inline(_) => "in `key`".to_string(),
-        KeySource::Command { command, .. } => format!("from key_command `{command}`"),
+        KeySource::Path(path) => Origin::file(&path.display().to_string()),
+        KeySource::Env(variable) => Origin::env(variable),
+        KeySource::Inline(_) => Origin::inline(),
+        KeySource::Command { command, .. } => Origin::command(command),
     }
 }
 
 /// Reads the raw key bytes from the source.
-fn read(source: &KeySource, origin: &str) -> Result<Vec<u8>, Error> {
+fn read(source: &KeySource, origin: &Origin) -> Result<Vec<u8>, Error> {
     let bytes = match source {
         KeySource::Path(path) => std::fs::read(path)
             .map_err(|e| Error::config(format!("cannot read key file {origin}: {e}")))?,
@@ -172,13 +173,13 @@ fn read_env(variable: &str) -> Result<String, Error> {
 }
 
 /// Parses JSON key text.
-fn json(text: &str, origin: &str) -> Result<serde_json::Value, Error> {
+fn json(text: &str, origin: &Origin) -> Result<serde_json::Value, Error> {
     serde_json::from_str(text)
         .map_err(|e| Error::config(format!("key {origin} is not valid JSON: {e}")))
 }
 
 /// Tells a Google service account key file from a JWK or JWKS.
-fn detect_json_format(text: &str, origin: &str) -> Result<KeyFormat, Error> {
+fn detect_json_format(text: &str, origin: &Origin) -> Result<KeyFormat, Error> {
     let value = json(text, origin)?;
     let has = |field: &str| value.get(field).is_some();
     // Google's credential files all have a `type`, as in "service_account"
@@ -204,7 +205,7 @@ fn detect_json_format(text: &str, origin: &str) -> Result<KeyFormat, Error> {
 fn load_pem(
     source: &KeySource,
     bytes: &[u8],
-    origin: &str,
+    origin: &Origin,
     options: &LoadOptions,
 ) -> Result<LoadedKey, Error> {
     let repaired;
