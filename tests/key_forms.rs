@@ -11,7 +11,10 @@ use support::hermetic_cmd;
 /// Fixtures that must fail, each with a phrase that its message must
 /// contain to name the form. Every other fixture must load.
 const REFUSED: &[(&str, &str)] = &[
+    ("aws-kms-public-key.json", "AWS KMS public key"),
     ("dsa-pkcs8.pem", "DSA key"),
+    ("ec-p256-explicit-pkcs8.pem", "explicit curve parameters"),
+    ("ec-p256-explicit-sec1.pem", "explicit curve parameters"),
     ("ec-p256-public.der", "public key"),
     ("ec-p256-public.pem", "public key"),
     ("ec-p521-pkcs8.pem", "P-521"),
@@ -27,6 +30,7 @@ const REFUSED: &[(&str, &str)] = &[
     ("rsa2048-cert.pem", "certificate"),
     ("rsa2048-csr.pem", "certificate signing request"),
     ("rsa2048-pkcs1-encrypted.pem", "encrypted"),
+    ("rsa2048-p12-base64.txt", "PKCS#12 file (.pfx) encoded in base64"),
     ("rsa2048-pkcs8-base64.txt", "base64"),
     ("rsa2048-pkcs8-body.txt", "base64"),
     ("rsa2048-pkcs8-encrypted.pem", "encrypted"),
@@ -36,13 +40,14 @@ const REFUSED: &[(&str, &str)] = &[
     ("rsa2048-public.pem", "public key"),
     ("rsa2048.jks", "Java keystore"),
     ("rsa2048.p12", "PKCS#12"),
+    ("vault-pki-reply.json", "PEM private key in its member .data.private_key"),
     ("x25519-pkcs8.pem", "X25519"),
 ];
 
 /// Programs that a conversion hint may start its command with, and the
 /// setting that makes an encrypted PKCS#8 key load as it is.
 const COMMANDS: &[&str] =
-    &["openssl ", "ssh-keygen ", "keytool ", "base64 ", "puttygen ", "key_passphrase_env"];
+    &["openssl ", "ssh-keygen ", "keytool ", "base64 ", "puttygen ", "jq ", "key_passphrase_env"];
 
 /// Files in the fixtures folder that are not keys.
 const NOT_KEYS: &[&str] = &["README.md", "generate.sh", "forms.sh", "jwk_from_pem.py"];

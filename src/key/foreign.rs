@@ -7,6 +7,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use serde_json::Value;
 
 use super::Origin;
 use super::{NEW_EC_KEY, unusable};
@@ -121,6 +122,18 @@ fn identify_text(text: &str, origin: &Origin) -> Option<Error> {
             format!("decode it: {}", origin.run(|file| format!("base64 -d {file} > key.pem"))),
         ));
     }
+    if is_pkcs12(&decoded) {
+        return Some(unusable(
+            origin,
+            "a PKCS#12 file (.pfx) encoded in base64, as Azure Key Vault returns a \
+             certificate's secret",
+            format!(
+                "decode it and extract the key: {} && openssl pkcs12 -in key.pfx -nocerts \
+                 -nodes -out key.pem",
+                origin.run(|file| format!("base64 -d {file} > key.pfx"))
+            ),
+        ));
+    }
     super::parse_der(&decoded, None, origin).ok()?;
     Some(unusable(
         origin,
@@ -130,6 +143,57 @@ fn identify_text(text: &str, origin: &Origin) -> Option<Error> {
             origin.run(|file| format!("base64 -d {file} > key.der"))
         ),
     ))
+}
+
+/// Explains a JSON document that is neither a JWK, a JWKS nor a Google
+/// service account key: an AWS KMS public key, a document that has a PEM
+/// private key in one of its members, or anything else.
+pub(super) fn json_document(value: &Value, origin: &Origin) -> Error {
+    if value.get("KeyId").is_some() && value.get("PublicKey").is_some() {
+        return unusable(
+            origin,
+            "an AWS KMS public key, as `aws kms get-public-key` prints it; KMS never \
+             exports the private key",
+            format!("namedcred signs with a local private key; generate one: {NEW_EC_KEY}"),
+        );
+    }
+    if let Some(path) = pem_member(value, String::new(), 0) {
+        return unusable(
+            origin,
+            &format!("a JSON document with a PEM private key in its member {path}"),
+            format!(
+                "read the member with key_command = \"{}\"",
+                origin.run(|file| format!("jq -r '{path}' {file}"))
+            ),
+        );
+    }
+    Error::config(format!(
+        "key {origin} is JSON but neither a JWK, a JWKS nor a Google service account key"
+    ))
+    .with_hint("a JWK has a `kty` member, a JWKS a `keys` array")
+}
+
+/// Returns the jq path of the first string member that is a PEM private
+/// key, looking at most four levels deep, as secret stores nest it
+/// (`.data.private_key`, `.SecretString`, `.value`).
+fn pem_member(value: &Value, path: String, depth: usize) -> Option<String> {
+    let is_pem = |text: &str| text.contains("-----BEGIN ") && text.contains("PRIVATE KEY-----");
+    match value {
+        Value::String(text) if is_pem(text) => {
+            Some(if path.is_empty() { ".".into() } else { path })
+        }
+        Value::Object(members) if depth < 4 => members.iter().find_map(|(name, member)| {
+            let plain = name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                && !name.starts_with(|c: char| c.is_ascii_digit());
+            let step = if plain { format!(".{name}") } else { format!(".{name:?}") };
+            pem_member(member, format!("{path}{step}"), depth + 1)
+        }),
+        Value::Array(items) if depth < 4 => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, item)| pem_member(item, format!("{path}[{i}]"), depth + 1)),
+        _ => None,
+    }
 }
 
 /// Explains a PEM block type that is not a private key and that the

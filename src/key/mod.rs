@@ -531,6 +531,10 @@ fn parse_pkcs8(der: &[u8], origin: &Origin) -> Result<PrivateKey, Error> {
         return rsa_from_pkcs1(info.private_key.to_vec(), oid == OID_RSA_PSS, origin);
     }
     if oid == OID_EC {
+        let parameters = info.algorithm.parameters.map(|p| pkcs8::der::Tagged::tag(&p));
+        if parameters == Some(pkcs8::der::Tag::Sequence) {
+            return Err(explicit_curve(origin));
+        }
         let curve = info.algorithm.parameters_oid().ok();
         return ec_normalise(der, curve, origin);
     }
@@ -590,6 +594,9 @@ fn ec_from_sec1(
     origin: &Origin,
 ) -> Result<PrivateKey, Error> {
     let parsed = sec1::EcPrivateKey::try_from(der).map_err(|e| {
+        if has_explicit_sec1_parameters(der) {
+            return explicit_curve(origin);
+        }
         Error::config(format!("key {origin} is not a valid SEC1 EC private key: {e}"))
     })?;
     let curve = parsed.parameters.and_then(|p| p.named_curve()).or(curve).or(
@@ -600,6 +607,40 @@ fn ec_from_sec1(
         },
     );
     ec_normalise(der, curve, origin)
+}
+
+/// Tells whether a SEC1 key spells out its curve's parameters, as
+/// `openssl ecparam -param_enc explicit` writes them: the element after
+/// the private key is `[0]` holding a SEQUENCE instead of a curve OID.
+fn has_explicit_sec1_parameters(der: &[u8]) -> bool {
+    use pkcs8::der::asn1::AnyRef;
+    use pkcs8::der::{SliceReader, Tag, TagNumber, Tagged};
+    let third = || {
+        let outer = AnyRef::from_der(der).ok()?;
+        let mut reader = SliceReader::new(outer.value()).ok()?;
+        AnyRef::decode(&mut reader).ok()?;
+        AnyRef::decode(&mut reader).ok()?;
+        AnyRef::decode(&mut reader).ok()
+    };
+    third().is_some_and(|element| {
+        matches!(element.tag(), Tag::ContextSpecific { number: TagNumber::N0, .. })
+            && element.value().first() == Some(&0x30)
+    })
+}
+
+/// Builds the error for an EC key with explicit curve parameters, which
+/// aws-lc does not read; openssl rewrites them as the named curve.
+fn explicit_curve(origin: &Origin) -> Error {
+    unusable(
+        origin,
+        "an EC key with explicit curve parameters instead of a named curve",
+        format!(
+            "write it with the curve's name: {}",
+            origin.run(|file| format!(
+                "openssl pkey -in {file} -ec_param_enc named_curve -out key.pem"
+            ))
+        ),
+    )
 }
 
 /// Checks an EC key (PKCS#8 or SEC1) on a supported curve and returns it

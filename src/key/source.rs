@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 
 use super::Origin;
-use super::{PrivateKey, command, encrypted, google, jwk};
+use super::{PrivateKey, command, encrypted, foreign, google, jwk};
 use crate::error::Error;
 use crate::secret::Secret;
 
@@ -193,10 +193,7 @@ fn detect_json_format(text: &str, origin: &Origin) -> Result<KeyFormat, Error> {
     if has("kty") || has("keys") {
         return Ok(KeyFormat::Jwk);
     }
-    Err(Error::config(format!(
-        "key {origin} is JSON but neither a JWK, a JWKS nor a Google service account key"
-    ))
-    .with_hint("a JWK has a `kty` member, a JWKS a `keys` array"))
+    Err(foreign::json_document(&value, origin))
 }
 
 /// Parses PEM or DER key bytes, first repairing PEM text that an
