@@ -33,6 +33,7 @@ const REFUSED: &[(&str, &str)] = &[
     ("rsa2048-p12-base64.txt", "PKCS#12 file (.pfx) encoded in base64"),
     ("rsa2048-pkcs8-base64.txt", "base64"),
     ("rsa2048-pkcs8-body.txt", "base64"),
+    ("rsa2048-pkcs8-encrypted.der", "encrypted"),
     ("rsa2048-pkcs8-encrypted.pem", "encrypted"),
     ("rsa2048-pkcs8-encrypted-des3.pem", "encrypted"),
     ("rsa2048-pkcs8-encrypted-pbes1.pem", "PBES1"),

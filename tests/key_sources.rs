@@ -467,10 +467,14 @@ fn jwk_oct_is_an_hmac_secret_with_its_alg() {
 }
 
 #[test]
-fn encrypted_pkcs8_des3_and_sha1_load() {
-    let toml = ["des3", "sha1"]
+fn encrypted_pkcs8_des3_sha1_and_der_load() {
+    let toml = ["des3", "sha1", "der"]
         .map(|scheme| {
-            let path = fixture(&format!("rsa2048-pkcs8-encrypted-{scheme}.pem"));
+            let file = match scheme {
+                "der" => "rsa2048-pkcs8-encrypted.der".to_string(),
+                _ => format!("rsa2048-pkcs8-encrypted-{scheme}.pem"),
+            };
+            let path = fixture(&file);
             credential(
                 scheme,
                 &format!("key_path = \"{}\"\nkey_passphrase_env = \"TEST_PASS\"", path.display()),
@@ -478,7 +482,7 @@ fn encrypted_pkcs8_des3_and_sha1_load() {
         })
         .concat();
     let setup = Setup::new(&toml);
-    for scheme in ["des3", "sha1"] {
+    for scheme in ["des3", "sha1", "der"] {
         let token = setup.token(scheme, &[("TEST_PASS", PASSPHRASE)]);
         verify(&token, "rsa2048-public.pem", Algorithm::RS256);
     }

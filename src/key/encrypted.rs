@@ -101,6 +101,16 @@ fn unsupported_scheme(der: &[u8], origin: &Origin, variable: &str) -> Option<Err
     None
 }
 
+/// Tells whether `der` is an `EncryptedPrivateKeyInfo` with a PBES1 or
+/// PBES2 scheme, as `openssl pkcs8 -topk8 -outform DER` writes it.
+pub(super) fn is_encrypted_der(der: &[u8]) -> bool {
+    let Some(oid) = scheme_oid(der) else {
+        return false;
+    };
+    let text = oid.to_string();
+    text.starts_with(PKCS5_ARC) || text.starts_with(PKCS12_PBE_ARC)
+}
+
 /// Reads the OID of the encryption algorithm of an
 /// `EncryptedPrivateKeyInfo`, without parsing its parameters.
 fn scheme_oid(der: &[u8]) -> Option<ObjectIdentifier> {

@@ -223,8 +223,12 @@ fn load_pem(
     Ok(LoadedKey { key, defaults: KeyDefaults::default() })
 }
 
-/// Returns the DER of an `ENCRYPTED PRIVATE KEY` PEM block, if there is one.
+/// Returns the DER of an `ENCRYPTED PRIVATE KEY` PEM block, or the bytes
+/// themselves when they are an encrypted PKCS#8 key in DER.
 fn encrypted_block(bytes: &[u8]) -> Option<Vec<u8>> {
+    if encrypted::is_encrypted_der(bytes) {
+        return Some(bytes.to_vec());
+    }
     let text = std::str::from_utf8(bytes).ok()?;
     if !text.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----") {
         return None;
