@@ -27,6 +27,7 @@ const REFUSED: &[(&str, &str)] = &[
     ("openssh-ed25519.pub", "OpenSSH public key"),
     ("openssh-rsa", "OpenSSH RSA"),
     ("rsa1024-pkcs8.pem", "1024"),
+    ("rsa2048-3prime-pkcs8.pem", "multi-prime RSA"),
     ("rsa2048-cert.pem", "certificate"),
     ("rsa2048-csr.pem", "certificate signing request"),
     ("rsa2048-pkcs1-encrypted.pem", "encrypted"),

@@ -162,8 +162,8 @@ pub(super) fn json_document(value: &Value, origin: &Origin) -> Error {
             origin,
             &format!("a JSON document with a PEM private key in its member {path}"),
             format!(
-                "read the member with key_command = \"{}\"",
-                origin.run(|file| format!("jq -r '{path}' {file}"))
+                "read the member with key_command = {}",
+                toml::Value::String(origin.run(|file| format!("jq -r '{path}' {file}")))
             ),
         );
     }

@@ -563,6 +563,13 @@ fn rsa_from_pkcs1(pkcs1: Vec<u8>, pss_only: bool, origin: &Origin) -> Result<Pri
                 "generate a new key: openssl genpkey -algorithm RSA \
                  -pkeyopt rsa_keygen_bits:2048 -out key.pem",
             )
+        } else if pkcs1_version(&pkcs1) == Some(1) {
+            unusable(
+                origin,
+                "a multi-prime RSA key (more than two primes), which aws-lc does not sign with",
+                "generate a two-prime key: openssl genpkey -algorithm RSA \
+                 -pkeyopt rsa_keygen_bits:2048 -out key.pem",
+            )
         } else {
             Error::config(format!("RSA key {origin} is invalid; aws-lc rejected it ({reason})"))
                 .with_hint(format!(
@@ -583,6 +590,18 @@ fn rsa_from_pkcs1(pkcs1: Vec<u8>, pss_only: bool, origin: &Origin) -> Result<Pri
         der: Secret::new(pkcs1),
         parsed: Some(Secret::new(ParsedKey::Rsa(pair))),
     })
+}
+
+/// Returns the version of a PKCS#1 `RSAPrivateKey`: 0 for two primes, 1
+/// when `otherPrimeInfos` follow.
+fn pkcs1_version(der: &[u8]) -> Option<u8> {
+    use pkcs8::der::asn1::AnyRef;
+    let outer = AnyRef::from_der(der).ok()?;
+    let mut reader = pkcs8::der::SliceReader::new(outer.value()).ok()?;
+    match AnyRef::decode(&mut reader).ok()?.value() {
+        [version] => Some(*version),
+        _ => None,
+    }
 }
 
 /// Converts a SEC1 `EC PRIVATE KEY` to PKCS#8. The curve comes from the
