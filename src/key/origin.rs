@@ -40,6 +40,15 @@ impl Origin {
         }
     }
 
+    /// Names an environment variable whose PEM text has literal `\n`
+    /// escapes in place of line breaks, which commands undo with `sed`.
+    pub fn escaped_env(variable: &str) -> Origin {
+        Origin {
+            label: format!("from environment variable {variable}"),
+            input: Input::Pipe(format!(r"printenv {variable} | sed 's/\\n/\n/g'")),
+        }
+    }
+
     /// Names a `key_command` whose output is the key.
     pub fn command(command: &str) -> Origin {
         Origin {
@@ -141,6 +150,14 @@ mod tests {
         assert_eq!(
             convert(&Origin::command("vault read -field=pem k")),
             "( vault read -field=pem k ) | openssl pkey -in /dev/stdin -out key.pem"
+        );
+    }
+
+    #[test]
+    fn escaped_env_unescapes_before_the_tool() {
+        assert_eq!(
+            convert(&Origin::escaped_env("KPEM")),
+            r"printenv KPEM | sed 's/\\n/\n/g' | openssl pkey -in /dev/stdin -out key.pem"
         );
     }
 

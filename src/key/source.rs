@@ -110,9 +110,15 @@ pub struct LoadOptions<'a> {
 /// read, the content is not a usable key in the format, or an encrypted
 /// key has no passphrase or a wrong one.
 pub fn load(source: &KeySource, options: &LoadOptions) -> Result<LoadedKey, Error> {
-    let origin = describe(source);
+    let mut origin = describe(source);
     let bytes = read(source, &origin)?;
     let text = String::from_utf8_lossy(&bytes);
+    if let KeySource::Env(variable) = source
+        && text.contains("-----BEGIN ")
+        && text.contains("\\n")
+    {
+        origin = Origin::escaped_env(variable);
+    }
     let is_json = text.trim_start().starts_with('{');
     let format = match (options.format, is_json) {
         (Some(format), _) => format,
