@@ -205,7 +205,7 @@ fn hint_of(stderr: &str) -> &str {
 }
 
 #[test]
-fn refused_text_forms_have_runnable_hints_for_every_source() {
+fn hints_read_every_key_source() {
     let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     let mut problems = Vec::new();
     for (name, _) in REFUSED {

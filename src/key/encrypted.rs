@@ -29,7 +29,7 @@ const OID_PBES2: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549
 const PASSPHRASE_PLACEHOLDER: &str = "KEY_PASSPHRASE";
 
 /// Decrypts an encrypted PKCS#8 key with the passphrase and parses the
-/// result. `passphrase` holds the name of the variable it came from, for
+/// result. `passphrase` contains the name of the variable it came from, for
 /// messages.
 pub(super) fn decrypt(
     der: &[u8],
