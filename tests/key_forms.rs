@@ -183,17 +183,17 @@ fn pem_header_over_other_structure_loads() {
     }
 }
 
-/// Runs `namedcred token` with a credential whose key source is
-/// `key_lines`, with `env` set, and returns the exit code and stderr.
-fn sign_with_source(key_lines: &str, env: &[(&str, &str)]) -> (Option<i32>, String) {
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("credentials.toml");
+/// Runs `namedcred token` with a credential in a configuration file in
+/// `dir` whose key source is `key_lines`, with `env` set, and returns the
+/// exit code and stderr.
+fn sign_with_source(dir: &Path, key_lines: &str, env: &[(&str, &str)]) -> (Option<i32>, String) {
+    let config = dir.join("credentials.toml");
     let toml = format!(
         "[credentials.k]\nprotocol = \"jwt\"\nurl = \"http://127.0.0.1:9/\"\n\
          issuer = \"i\"\n{key_lines}\n"
     );
     std::fs::write(&config, toml).unwrap();
-    let mut command = hermetic_cmd(dir.path());
+    let mut command = hermetic_cmd(dir);
     command.arg("--config").arg(&config).args(["token", "k"]);
     let output = command.envs(env.iter().copied()).output().unwrap();
     (output.status.code(), String::from_utf8_lossy(&output.stderr).into_owned())
@@ -217,11 +217,12 @@ fn hints_read_every_key_source() {
         let reads_key = hint_of(&file_stderr).contains(&path.display().to_string());
         let sources = [
             ("key_env = \"TEST_KEY\"".to_string(), "printenv TEST_KEY | "),
-            (format!("key_command = \"cat '{}'\"", path.display()), "( cat "),
+            (format!("key_command = \"cat '{}'\"", path.display()), "&& cat "),
             (format!("key = '''\n{text}'''"), "save the `key` text"),
         ];
         for (lines, expected) in sources {
-            let (code, stderr) = sign_with_source(&lines, &[("TEST_KEY", &text)]);
+            let dir = tempfile::tempdir().unwrap();
+            let (code, stderr) = sign_with_source(dir.path(), &lines, &[("TEST_KEY", &text)]);
             let hint = hint_of(&stderr);
             if code != Some(8) {
                 problems.push(format!("{name} with {lines:.20}: exit {code:?}: {stderr}"));
@@ -247,7 +248,8 @@ fn base64_hint_from_env_and_command_runs() {
         format!("key_command = \"cat '{}'\"", path.display()),
     ];
     for lines in sources {
-        let (_, stderr) = sign_with_source(&lines, &[("TEST_KEY", &text)]);
+        let config_dir = tempfile::tempdir().unwrap();
+        let (_, stderr) = sign_with_source(config_dir.path(), &lines, &[("TEST_KEY", &text)]);
         let command = hint_of(&stderr).strip_prefix("decode it: ").unwrap_or_else(|| {
             panic!("{lines}: no decode command in {stderr}");
         });

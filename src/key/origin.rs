@@ -3,6 +3,7 @@
 //! can so be pasted and run, whatever the key source is.
 
 use std::fmt;
+use std::path::Path;
 
 /// The input that a shell command reads the key bytes from.
 #[derive(Debug, Clone)]
@@ -49,11 +50,13 @@ impl Origin {
         }
     }
 
-    /// Names a `key_command` whose output is the key.
-    pub fn command(command: &str) -> Origin {
+    /// Names a `key_command` whose output is the key. Commands in hints
+    /// run it in `dir`, the configuration file's folder, as namedcred does.
+    pub fn command(command: &str, dir: &Path) -> Origin {
+        let dir = shell_quote(&dir.display().to_string());
         Origin {
             label: format!("from key_command `{command}`"),
-            input: Input::Pipe(format!("( {command} )")),
+            input: Input::Pipe(format!("( cd {dir} && {command} )")),
         }
     }
 
@@ -148,8 +151,8 @@ mod tests {
             "printenv KPEM | openssl pkey -in /dev/stdin -out key.pem"
         );
         assert_eq!(
-            convert(&Origin::command("vault read -field=pem k")),
-            "( vault read -field=pem k ) | openssl pkey -in /dev/stdin -out key.pem"
+            convert(&Origin::command("vault read -field=pem k", Path::new("/etc/nc"))),
+            "( cd /etc/nc && vault read -field=pem k ) | openssl pkey -in /dev/stdin -out key.pem"
         );
     }
 

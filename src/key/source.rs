@@ -144,7 +144,7 @@ fn describe(source: &KeySource) -> Origin {
         KeySource::Path(path) => Origin::file(&path.display().to_string()),
         KeySource::Env(variable) => Origin::env(variable),
         KeySource::Inline(_) => Origin::inline(),
-        KeySource::Command { command, .. } => Origin::command(command),
+        KeySource::Command { command, dir } => Origin::command(command, dir),
     }
 }
 
