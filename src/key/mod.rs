@@ -371,8 +371,11 @@ fn parse_pem(text: &str, origin: &Origin) -> Result<PrivateKey, Error> {
             origin,
             "an encrypted traditional PEM key",
             format!(
-                "decrypt it: {}",
-                origin.run(|file| format!("openssl pkey -in {file} -out key.pem"))
+                "convert it to encrypted PKCS#8, which loads with key_passphrase_env: {} \
+                 (openssl asks for the old and the new passphrase)",
+                origin.run(|file| format!(
+                    "openssl pkcs8 -topk8 -v2 aes-256-cbc -in {file} -out key.pem"
+                ))
             ),
         ));
     }
