@@ -8,6 +8,29 @@
 //! [`cache`] keeps on disk for reuse, and [`http`] sends the API request
 //! and writes the response.
 
+// These two macros shadow std's `eprintln!` and `eprint!` in every module
+// below, because they are defined before the `mod` lines. std's versions
+// panic when stderr cannot be written, as when it is a pipe whose reader
+// has exited, and with `panic = "abort"` that kills the process with
+// SIGABRT in place of the documented exit code. A message that cannot be
+// shown is dropped instead.
+
+/// Prints a line to stderr like std's `eprintln!`, ignoring write errors.
+macro_rules! eprintln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
+/// Prints to stderr like std's `eprint!`, ignoring write errors.
+macro_rules! eprint {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 pub mod cache;
 pub mod cli;
 pub mod client;
