@@ -248,9 +248,13 @@ pub struct ExchangeArgs {
 pub enum CacheCommand {
     /// Print the credential name, expiry and token endpoint of every cached
     /// access token; never the tokens
+    #[command(after_help = "Examples:\n  namedcred cache list\n  \
+        NAMEDCRED_CACHE_DIR=/var/cache/namedcred namedcred cache list")]
     List,
 
     /// Remove the cached access tokens of one credential, or all of them
+    #[command(after_help = "Examples:\n  namedcred cache clear warehouse\n  \
+        namedcred cache clear")]
     Clear(CacheClearArgs),
 }
 

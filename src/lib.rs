@@ -72,6 +72,20 @@ pub fn report(error: &anyhow::Error) {
     }
 }
 
+/// Prints a usage error from the flag parser with the `namedcred: ` prefix
+/// that every error carries, keeping clap's tip and usage lines. Output
+/// that is not an error, such as the help shown when no command is given,
+/// is printed as clap renders it.
+pub fn report_usage(error: &clap::Error) {
+    use std::io::IsTerminal;
+    let rendered = error.render();
+    let plain = rendered.to_string();
+    let colour = use_colour(std::io::stderr().is_terminal(), std::env::var_os("NO_COLOR"));
+    let text = if colour { rendered.ansi().to_string() } else { plain.clone() };
+    let prefix = if plain.starts_with("error:") { "namedcred: " } else { "" };
+    eprint!("{prefix}{text}");
+}
+
 /// Decides whether to colour output: only on a terminal, and never when
 /// `NO_COLOR` is set to a non-empty value (see no-color.org).
 pub fn use_colour(terminal: bool, no_color: Option<std::ffi::OsString>) -> bool {

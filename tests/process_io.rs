@@ -1,5 +1,5 @@
 //! Integration tests of the process around a command: stderr on a closed
-//! pipe.
+//! pipe and the format of command-line usage errors.
 
 mod support;
 
@@ -49,6 +49,16 @@ impl Setup {
         command.arg("--config").arg(&self.config).args(args);
         command
     }
+
+    /// Runs namedcred and returns its exit code, stdout and stderr.
+    fn run(&self, args: &[&str]) -> (Option<i32>, String, String) {
+        let output = self.std_cmd(args).stdin(Stdio::null()).output().unwrap();
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -83,4 +93,59 @@ fn closed_stderr_keeps_exit_codes() {
         assert_eq!(status.code(), Some(expected), "{args:?}");
     }
     assert_eq!(server.requests_to("/api/busy").len(), 2);
+}
+
+#[test]
+fn closed_stderr_keeps_usage_exit_code() {
+    let setup = Setup::new("http://127.0.0.1:9");
+    let status = run_with_closed_stderr(&setup, &["token", "b", "--format", "nope"]);
+    assert_eq!(status.code(), Some(2));
+}
+
+// ---------------------------------------------------------------------------
+// Usage errors from the flag parser
+
+#[test]
+fn flag_errors_carry_the_namedcred_prefix() {
+    let setup = Setup::new("http://127.0.0.1:9");
+    let cases: [(&[&str], &str); 4] = [
+        (&["token", "b", "--format", "nope"], "[possible values: bare, header]"),
+        (&["call", "b", "/x", "--retry", "-1"], "unexpected argument '-1'"),
+        (&["call", "b", "/x", "--timeout", "soon"], "\"soon\" is not a number of seconds"),
+        (&["tokn", "b"], "tip: a similar subcommand exists: 'token'"),
+    ];
+    for (args, detail) in cases {
+        let (code, stdout, stderr) = setup.run(args);
+        assert_eq!(code, Some(2), "{args:?}: {stderr}");
+        assert!(stdout.is_empty(), "{args:?}: {stdout}");
+        assert!(stderr.starts_with("namedcred: error: "), "{args:?}: {stderr}");
+        assert!(stderr.contains(detail), "{args:?}: {stderr}");
+        assert!(stderr.contains("For more information, try '--help'."), "{args:?}: {stderr}");
+        assert_eq!(stderr.matches("error:").count(), 1, "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn bare_command_prints_help_unprefixed() {
+    let home = tempfile::tempdir().unwrap();
+    let output = hermetic_cmd(home.path()).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("Usage: namedcred"), "{stderr}");
+    assert!(stderr.contains("Examples:"), "{stderr}");
+    assert!(!stderr.starts_with("namedcred:"), "{stderr}");
+    assert!(!stderr.contains("error:"), "{stderr}");
+}
+
+#[test]
+fn cache_subcommands_have_examples() {
+    let setup = Setup::new("http://127.0.0.1:9");
+    for (subcommand, example) in
+        [("list", "namedcred cache list"), ("clear", "namedcred cache clear warehouse")]
+    {
+        let (code, stdout, stderr) = setup.run(&["cache", subcommand, "--help"]);
+        assert_eq!(code, Some(0), "{stderr}");
+        assert!(stdout.contains("Examples:"), "cache {subcommand}: {stdout}");
+        assert!(stdout.contains(example), "cache {subcommand}: {stdout}");
+    }
 }
