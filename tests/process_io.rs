@@ -1,8 +1,10 @@
 //! Integration tests of the process around a command: stderr on a closed
-//! pipe and the format of command-line usage errors.
+//! pipe, the format of command-line usage errors, and `-o` targets that are
+//! not plain files.
 
 mod support;
 
+use std::os::unix::fs::FileTypeExt;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command as StdCommand, ExitStatus, Stdio};
@@ -59,6 +61,25 @@ impl Setup {
             String::from_utf8_lossy(&output.stderr).into_owned(),
         )
     }
+
+    /// Returns the names in the home folder, sorted.
+    fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(self.dir())
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+}
+
+/// Starts a server that replies to `/api/status/<code>` with that status
+/// and to anything else with 200 and `payload`.
+fn status_server() -> TestServer {
+    TestServer::start(|request| match request.path.strip_prefix("/api/status/") {
+        Some(code) => Reply::text(code.parse().unwrap(), "status body"),
+        None => Reply::text(200, "payload"),
+    })
 }
 
 // ---------------------------------------------------------------------------
@@ -148,4 +169,103 @@ fn cache_subcommands_have_examples() {
         assert!(stdout.contains("Examples:"), "cache {subcommand}: {stdout}");
         assert!(stdout.contains(example), "cache {subcommand}: {stdout}");
     }
+}
+
+// ---------------------------------------------------------------------------
+// -o targets that are not regular files
+
+/// Creates a FIFO at `path` with mkfifo.
+fn mkfifo(path: &Path) {
+    let status = StdCommand::new("mkfifo").arg(path).status().expect("mkfifo must be installed");
+    assert!(status.success(), "mkfifo {} failed", path.display());
+}
+
+#[test]
+fn output_to_fifo_writes_through_it() {
+    let server = status_server();
+    let setup = Setup::new(&server.url());
+    let fifo = setup.dir().join("body.fifo");
+    mkfifo(&fifo);
+    let mut reader = StdCommand::new("cat").arg(&fifo).stdout(Stdio::piped()).spawn().unwrap();
+
+    let (code, _, stderr) = setup.run(&["call", "b", "/x", "-o", fifo.to_str().unwrap()]);
+
+    let still_fifo = std::fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo();
+    if !still_fifo {
+        // cat waits on the FIFO that was replaced, so nothing would end it.
+        reader.kill().unwrap();
+    }
+    assert!(still_fifo, "the FIFO was replaced: {stderr}");
+    assert_eq!(code, Some(0), "{stderr}");
+    let output = reader.wait_with_output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "payload");
+    assert_eq!(setup.names(), ["body.fifo", "credentials.toml"]);
+}
+
+#[test]
+fn output_through_symlink_keeps_the_link() {
+    let server = status_server();
+    let setup = Setup::new(&server.url());
+    let folder = setup.dir().join("data");
+    std::fs::create_dir(&folder).unwrap();
+    std::fs::write(folder.join("real.txt"), "old contents that are longer").unwrap();
+    let link = setup.dir().join("link.txt");
+    std::os::unix::fs::symlink("data/real.txt", &link).unwrap();
+
+    let (code, _, stderr) = setup.run(&["call", "b", "/x", "-o", link.to_str().unwrap()]);
+
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+    assert_eq!(std::fs::read_to_string(folder.join("real.txt")).unwrap(), "payload");
+    assert_eq!(setup.names(), ["credentials.toml", "data", "link.txt"]);
+    let in_folder: Vec<_> = std::fs::read_dir(&folder).unwrap().collect();
+    assert_eq!(in_folder.len(), 1, "a temporary file was left in {}", folder.display());
+}
+
+#[test]
+fn output_through_dangling_symlink_creates_target() {
+    let server = status_server();
+    let setup = Setup::new(&server.url());
+    let link = setup.dir().join("link.txt");
+    std::os::unix::fs::symlink("created.txt", &link).unwrap();
+
+    let (code, _, stderr) = setup.run(&["call", "b", "/x", "-o", link.to_str().unwrap()]);
+
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+    assert_eq!(std::fs::read_to_string(setup.dir().join("created.txt")).unwrap(), "payload");
+    assert_eq!(setup.names(), ["created.txt", "credentials.toml", "link.txt"]);
+}
+
+#[test]
+fn output_to_full_device_is_exit_1() {
+    let full = Path::new("/dev/full");
+    if !std::fs::metadata(full).is_ok_and(|m| m.file_type().is_char_device()) {
+        eprintln!("skipped: /dev/full is not a character device on this system");
+        return;
+    }
+    let server = status_server();
+    let setup = Setup::new(&server.url());
+
+    let (code, _, stderr) = setup.run(&["call", "b", "/x", "-o", "/dev/full"]);
+
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("namedcred: error:"), "{stderr}");
+    assert!(stderr.contains("/dev/full"), "{stderr}");
+    assert!(stderr.contains("No space left on device"), "{stderr}");
+    assert!(std::fs::metadata(full).unwrap().file_type().is_char_device());
+}
+
+#[test]
+fn output_to_descriptor_path_writes_to_it() {
+    let server = status_server();
+    let setup = Setup::new(&server.url());
+
+    // stdout is a pipe here, so /dev/stdout leads to a pipe as /dev/fd/63
+    // does for `-o >(wc -c)` in bash.
+    let (code, stdout, stderr) = setup.run(&["call", "b", "/x", "-o", "/dev/stdout"]);
+
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(stdout, "payload");
+    assert!(std::fs::symlink_metadata("/dev/stdout").unwrap().file_type().is_symlink());
 }
