@@ -1,6 +1,6 @@
 //! Integration tests of the process around a command: stderr on a closed
-//! pipe, the format of command-line usage errors, and `-o` targets that are
-//! not plain files.
+//! pipe, the format of command-line usage errors, `-o` targets that are
+//! not plain files, and signals during a slow download to `-o`.
 
 mod support;
 
@@ -8,6 +8,8 @@ use std::os::unix::fs::FileTypeExt;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command as StdCommand, ExitStatus, Stdio};
+use std::thread;
+use std::time::Duration;
 
 use support::{Reply, TestServer, fixture, hermetic_cmd};
 use tempfile::TempDir;
@@ -268,4 +270,46 @@ fn output_to_descriptor_path_writes_to_it() {
     assert_eq!(code, Some(0), "{stderr}");
     assert_eq!(stdout, "payload");
     assert!(std::fs::symlink_metadata("/dev/stdout").unwrap().file_type().is_symlink());
+}
+
+// ---------------------------------------------------------------------------
+// Signals during a download to -o
+
+/// Starts `call -o out.txt` against a server that delays its response,
+/// waits until the request has arrived, sends `signal` with kill and
+/// returns how the process ended.
+fn interrupt_download(setup: &Setup, server: &TestServer, signal: &str) -> ExitStatus {
+    let target = setup.dir().join("out.txt");
+    let mut child = setup
+        .std_cmd(&["call", "b", "/slow", "-o", target.to_str().unwrap()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let before = server.count();
+    for _ in 0..1000 {
+        if server.count() > before {
+            break;
+        }
+        thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(server.count(), before + 1, "the request never arrived");
+    assert_eq!(setup.names().len(), 2, "no temporary file next to {}", target.display());
+
+    let killed =
+        StdCommand::new("kill").args(["-s", signal, &child.id().to_string()]).status().unwrap();
+    assert!(killed.success(), "kill -s {signal} failed");
+    child.wait().unwrap()
+}
+
+#[test]
+fn signal_removes_temporary_output_file() {
+    let server = TestServer::start(|_| Reply::text(200, "late").delay(Duration::from_secs(30)));
+    let setup = Setup::new(&server.url());
+    for (signal, number) in [("TERM", 15), ("INT", 2), ("HUP", 1)] {
+        let status = interrupt_download(&setup, &server, signal);
+        assert_eq!(status.signal(), Some(number), "SIG{signal}: {status:?}");
+        assert_eq!(setup.names(), ["credentials.toml"], "SIG{signal} left a file");
+    }
 }
