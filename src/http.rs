@@ -32,6 +32,16 @@ const INPUT_BUFFER: usize = 64 * 1024;
 /// header field over 8 KiB by default, so 32 KiB leaves ample room.
 const OUTPUT_BUFFER: usize = 32 * 1024;
 
+/// The maximum size in bytes of a request head (the request line and
+/// every header) that can be sent, because ureq writes the whole head into
+/// the output buffer.
+pub const MAX_REQUEST_HEAD: usize = OUTPUT_BUFFER;
+
+/// Room kept in [`MAX_REQUEST_HEAD`] for the headers that ureq adds itself
+/// (`User-Agent`, `Accept`, `Content-Length`), and for `Host` apart from
+/// the host name, which is counted separately.
+const ADDED_HEADERS: usize = 256;
+
 /// The `User-Agent` header of every request.
 const USER_AGENT: &str = concat!("namedcred/", env!("CARGO_PKG_VERSION"));
 
@@ -182,6 +192,31 @@ pub fn parse_header_flag(text: &str) -> Result<(String, Option<String>), String>
     let value = value.trim_start_matches([' ', '\t']).trim_end_matches([' ', '\t']);
     check_header(name, value)?;
     Ok((name.to_string(), (!value.is_empty()).then(|| value.to_string())))
+}
+
+/// Checks that a request to `url` with `method` and `headers` fits in
+/// [`MAX_REQUEST_HEAD`], so that an oversized request is rejected as a
+/// usage error naming the limit before any connection is made.
+pub fn check_head_size(method: &str, url: &Url, headers: &[(&str, &str)]) -> Result<(), Error> {
+    let target = url.path().len() + url.query().map_or(0, |query| query.len() + 1);
+    let request_line = method.len() + " ".len() + target + " HTTP/1.1\r\n".len();
+    let fields: usize = headers.iter().map(|(name, value)| name.len() + value.len() + 4).sum();
+    let host = url.host_str().map_or(0, str::len);
+    let size = request_line + fields + host + ADDED_HEADERS + "\r\n".len();
+    if size <= MAX_REQUEST_HEAD {
+        return Ok(());
+    }
+    let mut shown = origin_and_path(url);
+    if let Some((cut, _)) = shown.char_indices().nth(80) {
+        shown.truncate(cut);
+        shown.push_str("...");
+    }
+    Err(Error::usage(format!(
+        "the request to {shown} is too large: its request line and headers take about {size} \
+         bytes, more than the {} KiB that namedcred can send",
+        MAX_REQUEST_HEAD / 1024
+    ))
+    .with_hint("shorten the path, the query or the -H header values"))
 }
 
 /// Classifies a transport failure for a request to `url` as a network
@@ -349,6 +384,23 @@ mod tests {
         assert!(within_base_path("/", "/x"));
         assert!(!within_base_path("/a", "/ab"));
         assert!(!within_base_path("/a", "/"));
+    }
+
+    #[test]
+    fn head_size_limit() {
+        let url = Url::parse("https://a.example/v1/items?page=2").unwrap();
+        assert!(check_head_size("GET", &url, &[("X-A", "small")]).is_ok());
+        let value = "v".repeat(MAX_REQUEST_HEAD - 100);
+        let message = check_head_size("GET", &url, &[("X-A", &value)]).unwrap_err().message;
+        assert!(message.contains("https://a.example/v1/items is too large"), "{message}");
+        assert!(message.contains("32 KiB"), "{message}");
+        assert!(!message.contains("page=2"), "{message}");
+
+        let long = Url::parse(&format!("https://a.example/{}", "p".repeat(40_000))).unwrap();
+        let message = check_head_size("GET", &long, &[]).unwrap_err().message;
+        assert!(message.contains("https://a.example/ppp"), "{message}");
+        assert!(message.contains("ppp... is too large"), "{message}");
+        assert!(message.len() < 300, "{message}");
     }
 
     #[test]

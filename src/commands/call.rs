@@ -280,6 +280,9 @@ fn send(
     hop: &Hop,
     bearer: &Secret<String>,
 ) -> Result<Response<ureq::Body>, Error> {
+    let authorization = format!("Bearer {}", bearer.expose());
+    let view = request_view(request, hop, &authorization);
+    http::check_head_size(view.method, &hop.url, &view.headers)?;
     let agent = client.agent_for(&hop.url)?;
     let retryable = client.retry.allows(&hop.method);
     if client.retry.retries > 0 && !retryable {
