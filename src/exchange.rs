@@ -13,7 +13,7 @@ use crate::redact::{self, BodyView, RequestView};
 use crate::retry::Sent;
 use crate::secret::Secret;
 use crate::skew::ClockCheck;
-use crate::{github, http, token};
+use crate::{github, token};
 
 pub use crate::grant::GRANT_JWT_BEARER;
 
@@ -71,7 +71,7 @@ pub fn exchange(
         last_assertion = token::mint(&credential.jwt)?;
         Ok(post_assertion(&agent, spec, &last_assertion))
     })?;
-    let response = sent.map_err(|e| http::transport_error(e, endpoint))?;
+    let response = sent.map_err(|e| client.transport_error(e, endpoint))?;
     let status = response.status().as_u16();
     redact::log_response("the token endpoint", &response, started.elapsed());
 
@@ -85,7 +85,7 @@ pub fn exchange(
             ureq::Error::BodyExceedsLimit(_) => Error::exchange(format!(
                 "token endpoint {endpoint} sent a reply larger than {MAX_REPLY_BYTES} bytes"
             )),
-            other => http::transport_error(other, endpoint),
+            other => client.transport_error(other, endpoint),
         },
     )?;
     let secrets = [last_assertion.expose().as_str()];

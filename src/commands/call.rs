@@ -291,7 +291,7 @@ fn send(
     let what = format!("{} {}", hop.method, http::origin_and_path(&hop.url));
     let started = Instant::now();
     let sent = client.retry.run(retryable, &what, || Ok(attempt(&agent, request, hop, bearer)))?;
-    let response = sent.map_err(|e| http::transport_error(e, &hop.url))?;
+    let response = sent.map_err(|e| client.transport_error(e, &hop.url))?;
     redact::log_response("the API", &response, started.elapsed());
     Ok(response)
 }
