@@ -123,8 +123,9 @@ pub struct CallArgs {
     #[arg(short = 'i', long)]
     pub include: bool,
 
-    /// Write the response body to FILE instead of stdout; the file appears
-    /// only once the whole body has arrived
+    /// Write the response body to FILE instead of stdout; a regular file
+    /// appears only once the whole body has arrived, and a FIFO or device is
+    /// written in place
     #[arg(short = 'o', long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
@@ -251,9 +252,13 @@ pub struct ExchangeArgs {
 pub enum CacheCommand {
     /// Print the credential name, expiry and token endpoint of every cached
     /// access token; never the tokens
+    #[command(after_help = "Examples:\n  namedcred cache list\n  \
+        NAMEDCRED_CACHE_DIR=/var/cache/namedcred namedcred cache list")]
     List,
 
     /// Remove the cached access tokens of one credential, or all of them
+    #[command(after_help = "Examples:\n  namedcred cache clear warehouse\n  \
+        namedcred cache clear")]
     Clear(CacheClearArgs),
 }
 

@@ -68,6 +68,21 @@ impl HttpClient {
         self.agents.borrow_mut().push((key, agent.clone()));
         Ok(agent)
     }
+
+    /// Classifies a transport failure of a request to `url` like
+    /// [`http::transport_error`], naming the proxy that the request went
+    /// through when the failure was reaching it.
+    pub fn transport_error(&self, error: ureq::Error, url: &Url) -> Error {
+        let proxy = self.proxies.choose(url).ok().flatten();
+        http::transport_error(error, url, proxy.as_ref())
+    }
+
+    /// Classifies a failure while reading a response body from `url` like
+    /// [`http::body_error`], naming the proxy as [`Self::transport_error`] does.
+    pub fn body_error(&self, error: ureq::Error, url: &Url) -> Error {
+        let proxy = self.proxies.choose(url).ok().flatten();
+        http::body_error(error, url, proxy.as_ref())
+    }
 }
 
 /// Converts the chosen proxy to ureq's form.

@@ -5,6 +5,8 @@
 //! limit is set, even `127.0.0.1`, and a thread start is a measurable part
 //! of a call that takes a few milliseconds.
 
+use std::fmt;
+use std::io;
 use std::net::{IpAddr, SocketAddr};
 
 use ureq::config::Config;
@@ -28,12 +30,33 @@ impl Resolver for AddressFirst {
         timeout: NextTimeout,
     ) -> Result<ResolvedSocketAddrs, ureq::Error> {
         let Some(address) = literal_address(uri) else {
-            return self.names.resolve(uri, config, timeout);
+            return self.names.resolve(uri, config, timeout).map_err(|error| match error {
+                ureq::Error::Io(e) => ureq::Error::Io(io::Error::new(e.kind(), LookupFailed(e))),
+                other => other,
+            });
         };
         let mut addresses = self.empty();
         addresses.push(address);
         Ok(addresses)
     }
+}
+
+/// A failed host name lookup. The resolver reports it as an I/O error like
+/// any other, so it is wrapped in this type for messages to tell it apart.
+#[derive(Debug)]
+pub struct LookupFailed(pub(crate) io::Error);
+
+impl fmt::Display for LookupFailed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for LookupFailed {}
+
+/// Tells whether an I/O error from ureq is a failed host name lookup.
+pub fn is_lookup_failure(error: &io::Error) -> bool {
+    error.get_ref().is_some_and(|inner| inner.is::<LookupFailed>())
 }
 
 /// Returns the socket address of a URI whose host is an IPv4 or bracketed

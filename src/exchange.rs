@@ -71,7 +71,7 @@ pub fn exchange(
         last_assertion = token::mint(&credential.jwt)?;
         Ok(post_assertion(&agent, spec, &last_assertion))
     })?;
-    let response = sent.map_err(|e| http::transport_error(e, endpoint))?;
+    let response = sent.map_err(|e| client.transport_error(e, endpoint))?;
     let status = response.status().as_u16();
     redact::log_response("the token endpoint", &response, started.elapsed());
 
@@ -86,7 +86,7 @@ pub fn exchange(
                 "token endpoint {} sent a reply larger than {MAX_REPLY_BYTES} bytes",
                 http::origin_and_path(endpoint)
             )),
-            other => http::body_error(other, endpoint),
+            other => client.body_error(other, endpoint),
         },
     )?;
     let secrets = sent_secrets(spec, &last_assertion);

@@ -10,8 +10,9 @@ use ureq::tls::TlsConfig;
 use ureq::unversioned::transport::DefaultConnector;
 use url::Url;
 
-use crate::dns::AddressFirst;
+use crate::dns::{self, AddressFirst};
 use crate::error::Error;
+use crate::proxy::ProxyChoice;
 use crate::tls::TlsSettings;
 
 /// Time limit for opening a connection.
@@ -36,6 +37,16 @@ const INPUT_BUFFER: usize = 64 * 1024;
 /// request header that does not fit in it. nginx and Apache reject a
 /// header field over 8 KiB by default, so 32 KiB leaves ample room.
 const OUTPUT_BUFFER: usize = 32 * 1024;
+
+/// The maximum size in bytes of a request head (the request line and
+/// every header) that can be sent, because ureq writes the whole head into
+/// the output buffer.
+pub const MAX_REQUEST_HEAD: usize = OUTPUT_BUFFER;
+
+/// Room kept in [`MAX_REQUEST_HEAD`] for the headers that ureq adds itself
+/// (`User-Agent`, `Accept`, `Content-Length`), and for `Host` apart from
+/// the host name, which is counted separately.
+const ADDED_HEADERS: usize = 256;
 
 /// The `User-Agent` header of every request.
 const USER_AGENT: &str = concat!("namedcred/", env!("CARGO_PKG_VERSION"));
@@ -191,16 +202,52 @@ pub fn parse_header_flag(text: &str) -> Result<(String, Option<String>), String>
     Ok((name.to_string(), (!value.is_empty()).then(|| value.to_string())))
 }
 
+/// Checks that a request to `url` with `method` and `headers` fits in
+/// [`MAX_REQUEST_HEAD`], so that an oversized request is rejected as a
+/// usage error naming the limit before any connection is made.
+pub fn check_head_size(method: &str, url: &Url, headers: &[(&str, &str)]) -> Result<(), Error> {
+    let target = url.path().len() + url.query().map_or(0, |query| query.len() + 1);
+    let request_line = method.len() + " ".len() + target + " HTTP/1.1\r\n".len();
+    let fields: usize = headers.iter().map(|(name, value)| name.len() + value.len() + 4).sum();
+    let host = url.host_str().map_or(0, str::len);
+    let size = request_line + fields + host + ADDED_HEADERS + "\r\n".len();
+    if size <= MAX_REQUEST_HEAD {
+        return Ok(());
+    }
+    let mut shown = origin_and_path(url);
+    if let Some((cut, _)) = shown.char_indices().nth(80) {
+        shown.truncate(cut);
+        shown.push_str("...");
+    }
+    Err(Error::usage(format!(
+        "the request to {shown} is too large: its request line and headers take about {size} \
+         bytes, more than the {} KiB that namedcred can send",
+        MAX_REQUEST_HEAD / 1024
+    ))
+    .with_hint("shorten the path, the query or the -H header values"))
+}
+
 /// Classifies a transport failure for a request to `url` as a network
-/// error (exit 6) whose message names the URL and the cause.
-pub fn transport_error(error: ureq::Error, url: &Url) -> Error {
+/// error (exit 6) whose message names the URL and the cause. With a
+/// `proxy`, a failure to reach the proxy names the proxy instead.
+pub fn transport_error(error: ureq::Error, url: &Url, proxy: Option<&ProxyChoice>) -> Error {
     let shown = origin_and_path(url);
+    let error = match proxy {
+        Some(proxy) => match proxy_error(error, &shown, proxy) {
+            Ok(described) => return described,
+            Err(other) => other,
+        },
+        None => error,
+    };
     match error {
         ureq::Error::Timeout(which) => timeout_error(&shown, timeout_stage(which)),
         ureq::Error::HostNotFound => {
             Error::network(format!("cannot resolve the host of {shown} (DNS lookup failed)"))
         }
         ureq::Error::ConnectionFailed => Error::network(format!("cannot connect to {shown}")),
+        ureq::Error::Io(e) if dns::is_lookup_failure(&e) => {
+            Error::network(format!("cannot resolve the host of {shown}: {}", lookup_cause(&e)))
+        }
         ureq::Error::Io(e) => {
             match e.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
                 Some(tls) => tls_error(&tls.to_string(), &shown),
@@ -225,10 +272,10 @@ pub fn transport_error(error: ureq::Error, url: &Url) -> Error {
 /// Classifies a failure while reading the body of a response from `url`:
 /// a timeout names that stage, other failures read as in
 /// [`transport_error`].
-pub fn body_error(error: ureq::Error, url: &Url) -> Error {
+pub fn body_error(error: ureq::Error, url: &Url, proxy: Option<&ProxyChoice>) -> Error {
     match error {
         ureq::Error::Timeout(_) => timeout_error(&origin_and_path(url), READING_BODY),
-        other => transport_error(other, url),
+        other => transport_error(other, url, proxy),
     }
 }
 
@@ -267,32 +314,98 @@ pub fn timeout_error(shown: &str, stage: &str) -> Error {
     ))
 }
 
+/// Describes a failure to use the proxy: resolving or connecting to it,
+/// or a tunnel that it would not open. The message names the proxy without
+/// its password, and the variable that set it. Returns the error unchanged
+/// when it happened past the proxy, such as a TLS failure with the server.
+fn proxy_error(error: ureq::Error, shown: &str, proxy: &ProxyChoice) -> Result<Error, ureq::Error> {
+    let named = format!("proxy {} (from {})", proxy.shown(), proxy.variable);
+    let check =
+        format!("check {}, or list the host in no_proxy to connect directly", proxy.variable);
+    let described = match &error {
+        ureq::Error::HostNotFound => {
+            Error::network(format!("cannot resolve the host of {named} (DNS lookup failed)"))
+        }
+        ureq::Error::Io(e) if dns::is_lookup_failure(e) => {
+            Error::network(format!("cannot resolve the host of {named}: {}", lookup_cause(e)))
+        }
+        ureq::Error::ConnectionFailed => Error::network(format!("cannot connect to {named}")),
+        ureq::Error::Io(e) if connect_cause(e.kind()).is_some() => Error::network(format!(
+            "cannot connect to {named}: {}",
+            connect_cause(e.kind()).unwrap_or_default()
+        )),
+        ureq::Error::ConnectProxyFailed(reason) if reason.contains("407") => {
+            return Ok(authentication_required(proxy));
+        }
+        ureq::Error::ConnectProxyFailed(reason) => {
+            Error::network(format!("{named} failed to open a tunnel to {shown}: {reason}"))
+        }
+        _ => return Err(error),
+    };
+    Ok(described.with_hint(check))
+}
+
+/// Builds the error for a proxy that replied 407 Proxy Authentication
+/// Required. ureq sends the user name and password of the proxy URL as
+/// Basic credentials, so a 407 means they are missing or wrong.
+fn authentication_required(proxy: &ProxyChoice) -> Error {
+    let named = format!("proxy {} (from {})", proxy.shown(), proxy.variable);
+    let has_credentials = !proxy.url.username().is_empty() || proxy.url.password().is_some();
+    if has_credentials {
+        Error::network(format!(
+            "{named} rejected the user name and password in {} \
+             (HTTP 407 Proxy Authentication Required)",
+            proxy.variable
+        ))
+        .with_hint(format!("check the user name and password in {}", proxy.variable))
+    } else {
+        Error::network(format!(
+            "{named} requires authentication (HTTP 407 Proxy Authentication Required)"
+        ))
+        .with_hint(format!(
+            "put the user name and password in the proxy URL: {}=http://USER:PASSWORD@HOST:PORT",
+            proxy.variable
+        ))
+    }
+}
+
+/// Returns the cause of a failed lookup without the "failed to lookup
+/// address information" that the standard library puts before it.
+fn lookup_cause(error: &io::Error) -> String {
+    let text = error.to_string();
+    match text.strip_prefix("failed to lookup address information: ") {
+        Some(cause) => cause.to_string(),
+        None => text,
+    }
+}
+
+/// Returns the usual words for an I/O error that means the connection
+/// could not be opened, or `None` for any other error.
+fn connect_cause(kind: io::ErrorKind) -> Option<&'static str> {
+    use io::ErrorKind;
+    match kind {
+        ErrorKind::ConnectionRefused => Some("connection refused"),
+        ErrorKind::AddrNotAvailable => Some("address not available"),
+        ErrorKind::NetworkUnreachable => Some("network unreachable"),
+        ErrorKind::HostUnreachable => Some("host unreachable"),
+        _ => None,
+    }
+}
+
 /// Describes an I/O failure in the usual words of the operating system.
 fn io_error(error: &io::Error, shown: &str) -> Error {
     use io::ErrorKind;
+    if let Some(cause) = connect_cause(error.kind()) {
+        return Error::network(format!("cannot connect to {shown}: {cause}"));
+    }
     let cause = match error.kind() {
-        ErrorKind::ConnectionRefused => "connection refused",
         ErrorKind::ConnectionReset => "connection reset by the server",
         ErrorKind::ConnectionAborted => "connection aborted",
         ErrorKind::UnexpectedEof => "the server closed the connection before responding",
         ErrorKind::TimedOut => "timed out",
-        ErrorKind::AddrNotAvailable => "address not available",
-        ErrorKind::NetworkUnreachable => "network unreachable",
-        ErrorKind::HostUnreachable => "host unreachable",
         _ => return Error::network(format!("request to {shown} failed: {error}")),
     };
-    let connecting = matches!(
-        error.kind(),
-        ErrorKind::ConnectionRefused
-            | ErrorKind::AddrNotAvailable
-            | ErrorKind::NetworkUnreachable
-            | ErrorKind::HostUnreachable
-    );
-    if connecting {
-        Error::network(format!("cannot connect to {shown}: {cause}"))
-    } else {
-        Error::network(format!("request to {shown} failed: {cause}"))
-    }
+    Error::network(format!("request to {shown} failed: {cause}"))
 }
 
 /// Builds the error for a failed TLS handshake.
@@ -425,6 +538,88 @@ mod tests {
         assert!(within_base_path("/", "/x"));
         assert!(!within_base_path("/a", "/ab"));
         assert!(!within_base_path("/a", "/"));
+    }
+
+    fn proxy(url: &str) -> ProxyChoice {
+        ProxyChoice { variable: "http_proxy", url: Url::parse(url).unwrap() }
+    }
+
+    fn lookup_error(cause: &str) -> ureq::Error {
+        let inner = io::Error::other(format!("failed to lookup address information: {cause}"));
+        ureq::Error::Io(io::Error::other(dns::LookupFailed(inner)))
+    }
+
+    #[test]
+    fn proxy_failures_name_the_proxy() {
+        let api = Url::parse("https://api.example/v1/me").unwrap();
+        let via = proxy("http://user:pw-canary@proxy.example:3128");
+        let cases = [
+            (ureq::Error::HostNotFound, "cannot resolve the host of proxy"),
+            (
+                lookup_error("Name or service not known"),
+                "proxy.example:3128/ (from http_proxy): Name or service not known",
+            ),
+            (ureq::Error::ConnectionFailed, "cannot connect to proxy"),
+            (
+                ureq::Error::Io(io::ErrorKind::ConnectionRefused.into()),
+                "cannot connect to proxy http://proxy.example:3128/ (from http_proxy): connection refused",
+            ),
+            (
+                ureq::Error::ConnectProxyFailed("proxy server responded 502/502".into()),
+                "failed to open a tunnel to https://api.example/v1/me",
+            ),
+        ];
+        for (error, expected) in cases {
+            let described = transport_error(error, &api, Some(&via));
+            let message = described.message;
+            assert!(message.contains(expected), "{message}");
+            assert!(message.contains("(from http_proxy)"), "{message}");
+            assert!(!message.contains("pw-canary"), "{message}");
+            assert!(described.hint.is_some_and(|hint| hint.contains("http_proxy")), "{message}");
+        }
+    }
+
+    #[test]
+    fn proxy_407_explains_credentials() {
+        let api = Url::parse("https://api.example/").unwrap();
+        let reason = || ureq::Error::ConnectProxyFailed("proxy server responded 407/407".into());
+
+        let bare = transport_error(reason(), &api, Some(&proxy("http://proxy.example:3128")));
+        assert!(bare.message.contains("requires authentication"), "{}", bare.message);
+        assert!(bare.hint.unwrap().contains("http_proxy=http://USER:PASSWORD@HOST:PORT"));
+
+        let with = proxy("http://user:pw-canary@proxy.example:3128");
+        let rejected = transport_error(reason(), &api, Some(&with));
+        assert!(rejected.message.contains("rejected the user name and password"));
+        assert!(!rejected.message.contains("pw-canary"), "{}", rejected.message);
+        assert!(!rejected.message.contains("407/407"), "{}", rejected.message);
+    }
+
+    #[test]
+    fn direct_lookup_failure_names_the_url() {
+        let api = Url::parse("https://api.example/v1/me?key=secret").unwrap();
+        let message = transport_error(lookup_error("Temporary failure"), &api, None).message;
+        assert_eq!(
+            message,
+            "cannot resolve the host of https://api.example/v1/me: Temporary failure"
+        );
+    }
+
+    #[test]
+    fn head_size_limit() {
+        let url = Url::parse("https://a.example/v1/items?page=2").unwrap();
+        assert!(check_head_size("GET", &url, &[("X-A", "small")]).is_ok());
+        let value = "v".repeat(MAX_REQUEST_HEAD - 100);
+        let message = check_head_size("GET", &url, &[("X-A", &value)]).unwrap_err().message;
+        assert!(message.contains("https://a.example/v1/items is too large"), "{message}");
+        assert!(message.contains("32 KiB"), "{message}");
+        assert!(!message.contains("page=2"), "{message}");
+
+        let long = Url::parse(&format!("https://a.example/{}", "p".repeat(40_000))).unwrap();
+        let message = check_head_size("GET", &long, &[]).unwrap_err().message;
+        assert!(message.contains("https://a.example/ppp"), "{message}");
+        assert!(message.contains("ppp... is too large"), "{message}");
+        assert!(message.len() < 300, "{message}");
     }
 
     #[test]

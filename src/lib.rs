@@ -8,6 +8,29 @@
 //! [`cache`] keeps on disk for reuse, and [`http`] sends the API request
 //! and writes the response.
 
+// These two macros shadow std's `eprintln!` and `eprint!` in every module
+// below, because they are defined before the `mod` lines. std's versions
+// panic when stderr cannot be written, as when it is a pipe whose reader
+// has exited, and with `panic = "abort"` that kills the process with
+// SIGABRT in place of the documented exit code. A message that cannot be
+// shown is dropped instead.
+
+/// Prints a line to stderr like std's `eprintln!`, ignoring write errors.
+macro_rules! eprintln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
+/// Prints to stderr like std's `eprint!`, ignoring write errors.
+macro_rules! eprint {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 pub mod cache;
 pub mod cli;
 pub mod client;
@@ -51,6 +74,20 @@ pub fn report(error: &anyhow::Error) {
         let hint = redact::text::escape_controls_keep_lines(hint);
         eprintln!("{bold}hint:{reset} {hint}");
     }
+}
+
+/// Prints a usage error from the flag parser with the `namedcred: ` prefix
+/// that every error carries, keeping clap's tip and usage lines. Output
+/// that is not an error, such as the help shown when no command is given,
+/// is printed as clap renders it.
+pub fn report_usage(error: &clap::Error) {
+    use std::io::IsTerminal;
+    let rendered = error.render();
+    let plain = rendered.to_string();
+    let colour = use_colour(std::io::stderr().is_terminal(), std::env::var_os("NO_COLOR"));
+    let text = if colour { rendered.ansi().to_string() } else { plain.clone() };
+    let prefix = if plain.starts_with("error:") { "namedcred: " } else { "" };
+    eprint!("{prefix}{text}");
 }
 
 /// Decides whether to colour output: only on a terminal, and never when

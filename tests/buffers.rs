@@ -81,3 +81,37 @@ fn body_larger_than_buffers_is_complete() {
     assert_eq!(output.stdout.len(), body.len());
     assert!(output.stdout == body.as_bytes(), "body differs");
 }
+
+#[test]
+fn oversized_request_head_is_usage_error() {
+    let server = TestServer::start(|_| Reply::text(200, "ok"));
+    let home = setup(&server);
+    let long_path = format!("/{}", "p".repeat(60_000));
+    let header = |name: &str| format!("{name}: {}", "h".repeat(12 * 1024));
+    let cases: [Vec<String>; 2] = [
+        vec![long_path],
+        vec![
+            "/x".into(),
+            "-H".into(),
+            header("X-A"),
+            "-H".into(),
+            header("X-B"),
+            "-H".into(),
+            header("X-C"),
+        ],
+    ];
+
+    for args in cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let output = call(&home, &args);
+        let full = String::from_utf8_lossy(&output.stderr);
+        // The failure messages show only the start of a long stderr.
+        let stderr: String = full.chars().take(600).collect();
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("is too large"), "{stderr}");
+        assert!(stderr.contains("32 KiB"), "{stderr}");
+        assert!(!stderr.contains("not valid HTTP"), "{stderr}");
+        assert!(full.len() < 1000, "the message repeats the request: {} bytes", full.len());
+    }
+    assert_eq!(server.count(), 0);
+}

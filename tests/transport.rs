@@ -801,6 +801,101 @@ fn unusable_proxy_variable_is_exit_8() {
     assert!(stderr.contains("https_proxy"), "{stderr}");
 }
 
+/// Starts a loopback proxy that replies 407 Proxy Authentication Required
+/// to every request, and returns its port.
+fn authenticating_proxy() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let _ = read_head(&mut stream);
+            let _ = stream.write_all(
+                b"HTTP/1.1 407 Proxy Authentication Required\r\n\
+                  Proxy-Authenticate: Basic realm=\"proxy\"\r\nContent-Length: 0\r\n\r\n",
+            );
+        }
+    });
+    port
+}
+
+#[test]
+fn proxy_authentication_required_is_explained() {
+    let port = authenticating_proxy();
+    let setup = Setup::new(&api_credential("http://127.0.0.1:9", ""));
+
+    let bare = format!("http://127.0.0.1:{port}");
+    let (code, _, stderr) = setup.run_with(&["call", "api", "/me"], &[("http_proxy", &bare)]);
+    assert_eq!(code, Some(6), "{stderr}");
+    assert!(stderr.contains(&format!("proxy {bare}/ (from http_proxy)")), "{stderr}");
+    assert!(stderr.contains("requires authentication"), "{stderr}");
+    assert!(stderr.contains("USER:PASSWORD@"), "{stderr}");
+    assert!(!stderr.contains("407/407"), "{stderr}");
+
+    let with_password = format!("http://user:proxy-pass-canary@127.0.0.1:{port}");
+    let (code, _, stderr) =
+        setup.run_with(&["call", "api", "/me"], &[("http_proxy", &with_password)]);
+    assert_eq!(code, Some(6), "{stderr}");
+    assert!(stderr.contains("rejected the user name and password"), "{stderr}");
+    assert!(stderr.contains("http_proxy"), "{stderr}");
+    assert!(!stderr.contains("proxy-pass-canary"), "{stderr}");
+}
+
+#[test]
+fn refused_proxy_is_named() {
+    let proxy = closed_port_url();
+    let proxy_with_password = proxy.replace("http://", "http://user:proxy-pass-canary@");
+    let server = "http://127.0.0.1:9";
+    let toml =
+        api_credential(server, "") + &exchange_credential(server, &format!("{server}/token"), "");
+    let setup = Setup::new(&toml);
+    let cases: [(&[&str], &str); 3] = [
+        (&["call", "api", "/me"], "http_proxy"),
+        (&["call", "api", "/me"], "ALL_PROXY"),
+        (&["exchange", "ex"], "http_proxy"),
+    ];
+    for (args, variable) in cases {
+        let (code, _, stderr) = setup.run_with(args, &[(variable, &proxy_with_password)]);
+        assert_eq!(code, Some(6), "{args:?}: {stderr}");
+        let expected =
+            format!("cannot connect to proxy {proxy}/ (from {variable}): connection refused");
+        assert!(stderr.contains(&expected), "{args:?}: {stderr}");
+        assert!(!stderr.contains("proxy-pass-canary"), "{args:?}: {stderr}");
+        assert!(!stderr.contains(&format!("cannot connect to {server}")), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn unresolvable_proxy_is_named() {
+    // In a new network namespace no DNS server can be reached, so the lookup
+    // fails at once and no query leaves the machine.
+    let isolated = std::process::Command::new("unshare").args(["-n", "true"]).status();
+    if !isolated.is_ok_and(|status| status.success()) {
+        eprintln!("skipped: unshare -n cannot create a network namespace here");
+        return;
+    }
+    let setup = Setup::new(&api_credential("http://127.0.0.1:9", ""));
+    let hermetic = setup.cmd();
+    let mut command = std::process::Command::new("unshare");
+    command.arg("-n").arg(hermetic.get_program()).args(hermetic.get_args());
+    for (name, value) in hermetic.get_envs() {
+        match value {
+            Some(value) => command.env(name, value),
+            None => command.env_remove(name),
+        };
+    }
+    command.args(["call", "api", "/me"]);
+    command.env("http_proxy", "http://user:proxy-pass-canary@proxy.invalid:3128");
+
+    let output = command.output().unwrap();
+
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(6), "{stderr}");
+    let expected = "cannot resolve the host of proxy http://proxy.invalid:3128/ (from http_proxy)";
+    assert!(stderr.contains(expected), "{stderr}");
+    assert!(!stderr.contains("proxy-pass-canary"), "{stderr}");
+    assert!(!stderr.contains("failed to lookup address information"), "{stderr}");
+}
+
 // ---------------------------------------------------------------------------
 // Timeouts and network errors
 

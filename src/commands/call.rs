@@ -280,6 +280,9 @@ fn send(
     hop: &Hop,
     bearer: &Secret<String>,
 ) -> Result<Response<ureq::Body>, Error> {
+    let authorization = format!("Bearer {}", bearer.expose());
+    let view = request_view(request, hop, &authorization);
+    http::check_head_size(view.method, &hop.url, &view.headers)?;
     let agent = client.agent_for(&hop.url)?;
     let retryable = client.retry.allows(&hop.method);
     if client.retry.retries > 0 && !retryable {
@@ -288,7 +291,7 @@ fn send(
     let what = format!("{} {}", hop.method, http::origin_and_path(&hop.url));
     let started = Instant::now();
     let sent = client.retry.run(retryable, &what, || Ok(attempt(&agent, request, hop, bearer)))?;
-    let response = sent.map_err(|e| http::transport_error(e, &hop.url))?;
+    let response = sent.map_err(|e| client.transport_error(e, &hop.url))?;
     redact::log_response("the API", &response, started.elapsed());
     Ok(response)
 }

@@ -1,24 +1,41 @@
 //! The destination of `call`'s response: stdout, or a file that is opened
-//! before the request is sent and appears only once the body is complete.
+//! before the request is sent. A regular file appears only once the body is
+//! complete; a FIFO, a device or a `/dev/fd` path is written in place.
+//!
+//! The temporary file of a regular file is removed when the command fails,
+//! and also when SIGINT, SIGTERM or SIGHUP ends the process. A thread waits
+//! for those signals, removes the file, and then lets the signal end the
+//! process.
 
-use std::fs::{self, File};
+use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter};
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use crate::error::Error;
+
+/// The maximum number of symbolic links followed from the `-o` path, the
+/// same limit as Linux's `MAXSYMLINKS`.
+const MAX_LINKS: usize = 40;
+
+/// The temporary file that exists now, for the signal thread to remove.
+/// It is set and cleared with the lock held across creating, renaming or
+/// removing the file, so the thread never misses a file or removes a
+/// renamed one.
+static TEMPORARY_FILE: Mutex<Option<PathBuf>> = Mutex::new(None);
 
 /// The destination of a response body.
 pub enum Output {
     /// Standard output, for no `-o` or `-o -`.
     Stdout,
-    /// A file written through a temporary file in the same folder.
+    /// The file that `-o` names.
     File(PendingFile),
 }
 
 impl Output {
     /// Opens the destination that `-o` names. A file target is checked and
-    /// its temporary file created now, so that a bad path fails before any
-    /// request is sent.
+    /// opened now, or its temporary file created, so that a bad path fails
+    /// before any request is sent.
     pub fn open(path: Option<&Path>) -> Result<Output, Error> {
         match path {
             None => Ok(Output::Stdout),
@@ -28,21 +45,35 @@ impl Output {
     }
 }
 
-/// A temporary file that becomes the `-o` file on [`PendingFile::commit`],
-/// and is removed when dropped uncommitted.
+/// The `-o` file. A regular file is written to a temporary file in its
+/// folder that becomes the file on [`PendingFile::commit`] and is removed
+/// when dropped uncommitted. Any other file is written in place.
 pub struct PendingFile {
+    /// The path that `-o` gave, for messages.
     target: PathBuf,
-    temporary: PathBuf,
+    /// The temporary file and the path it is renamed to, or `None` when
+    /// the target is written in place.
+    rename: Option<(PathBuf, PathBuf)>,
     writer: Option<BufWriter<File>>,
 }
 
 impl PendingFile {
     fn create(target: &Path) -> Result<PendingFile, Error> {
         let shown = target.display();
-        if target.is_dir() {
-            return Err(Error::usage(format!("-o {shown} is a folder; give a file path")));
+        let cannot_write = |e: io::Error| Error::usage(format!("cannot write -o {shown}: {e}"));
+        match fs::metadata(target) {
+            Ok(metadata) if metadata.is_dir() => {
+                return Err(Error::usage(format!("-o {shown} is a folder; give a file path")));
+            }
+            // Renaming a file over a FIFO, a device or a socket would break
+            // the program that reads from it, so it is written in place.
+            Ok(metadata) if !metadata.is_file() => return PendingFile::in_place(target),
+            _ => {}
         }
-        let folder = match target.parent() {
+        let Some(destination) = follow_links(target).map_err(cannot_write)? else {
+            return PendingFile::in_place(target);
+        };
+        let folder = match destination.parent() {
             Some(folder) if !folder.as_os_str().is_empty() => folder,
             _ => Path::new("."),
         };
@@ -52,12 +83,32 @@ impl PendingFile {
                 folder.display()
             )));
         }
-        let temporary = temporary_path(target);
-        let file = File::create_new(&temporary)
-            .map_err(|e| Error::usage(format!("cannot write -o {shown}: {e}")))?;
+        let temporary = temporary_path(&destination);
+        watch_signals();
+        let mut registered = lock_temporary_file();
+        let file = File::create_new(&temporary).map_err(cannot_write)?;
+        *registered = Some(temporary.clone());
+        drop(registered);
         Ok(PendingFile {
             target: target.to_path_buf(),
-            temporary,
+            rename: Some((temporary, destination)),
+            writer: Some(BufWriter::new(file)),
+        })
+    }
+
+    /// Opens `target` for writing without a temporary file. A regular file
+    /// reached through `/proc`, such as `/dev/stdout` redirected to a file,
+    /// is appended to, so that the shell's `>` or `>>` decides whether
+    /// earlier contents stay.
+    fn in_place(target: &Path) -> Result<PendingFile, Error> {
+        log::debug!("-o {} is written in place, without a temporary file", target.display());
+        let file = OpenOptions::new()
+            .append(true)
+            .open(target)
+            .map_err(|e| Error::usage(format!("cannot write -o {}: {e}", target.display())))?;
+        Ok(PendingFile {
+            target: target.to_path_buf(),
+            rename: None,
             writer: Some(BufWriter::new(file)),
         })
     }
@@ -72,26 +123,101 @@ impl PendingFile {
         self.writer.as_mut().expect("the writer is taken only by commit")
     }
 
-    /// Flushes and syncs the temporary file and renames it into place.
+    /// Flushes the body. A temporary file is then synced and renamed into
+    /// place.
     pub fn commit(mut self) -> io::Result<()> {
         let writer = self.writer.take().expect("commit runs once");
         let file = writer.into_inner().map_err(|e| e.into_error())?;
+        let Some((temporary, destination)) = &self.rename else { return Ok(()) };
         file.sync_all()?;
         drop(file);
-        fs::rename(&self.temporary, &self.target)?;
+        let mut registered = lock_temporary_file();
+        fs::rename(temporary, destination)?;
+        *registered = None;
         // Renamed: nothing is left for `drop` to remove.
-        self.temporary = PathBuf::new();
+        self.rename = None;
         Ok(())
     }
 }
 
 impl Drop for PendingFile {
     fn drop(&mut self) {
-        if !self.temporary.as_os_str().is_empty() {
+        if let Some((temporary, _)) = &self.rename {
             drop(self.writer.take());
-            let _ = fs::remove_file(&self.temporary);
+            let mut registered = lock_temporary_file();
+            let _ = fs::remove_file(temporary);
+            *registered = None;
         }
     }
+}
+
+/// Locks [`TEMPORARY_FILE`]. A panic cannot leave the path half-written,
+/// so a poisoned lock is still usable.
+fn lock_temporary_file() -> MutexGuard<'static, Option<PathBuf>> {
+    TEMPORARY_FILE.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Starts, once per process, the thread that removes the temporary file on
+/// SIGINT, SIGTERM or SIGHUP. The thread then restores the signal's default
+/// action and raises it again, so the process still ends by that signal and
+/// a shell reports 130, 143 or 129 as it would without the thread.
+#[cfg(unix)]
+fn watch_signals() {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    use signal_hook::iterator::Signals;
+
+    static STARTED: std::sync::Once = std::sync::Once::new();
+    STARTED.call_once(|| {
+        let started = Signals::new([SIGINT, SIGTERM, SIGHUP]).and_then(|mut signals| {
+            std::thread::Builder::new().name("signals".into()).spawn(move || {
+                let Some(signal) = signals.forever().next() else { return };
+                // The lock stays held until the process ends, so no new
+                // temporary file can appear after this removal.
+                let registered = lock_temporary_file();
+                if let Some(temporary) = registered.as_ref() {
+                    let _ = fs::remove_file(temporary);
+                }
+                let _ = signal_hook::low_level::emulate_default_handler(signal);
+            })
+        });
+        if let Err(e) = started {
+            log::warn!("cannot watch for signals, so Ctrl-C may leave the -o temporary file: {e}");
+        }
+    });
+}
+
+/// Does nothing: only Unix signals are handled.
+#[cfg(not(unix))]
+fn watch_signals() {}
+
+/// Follows the symbolic links at `path` to the file that they lead to,
+/// which need not exist yet, so that the rename replaces that file and the
+/// links stay. Returns `None` when the path leads into `/proc`, where a
+/// link such as `/proc/self/fd/1` names an open file rather than a
+/// path, so the file must be written in place.
+fn follow_links(path: &Path) -> io::Result<Option<PathBuf>> {
+    let mut current = path.to_path_buf();
+    for _ in 0..MAX_LINKS {
+        let folder = match current.parent() {
+            Some(folder) if !folder.as_os_str().is_empty() => folder,
+            _ => Path::new("."),
+        };
+        if fs::canonicalize(folder).is_ok_and(|folder| folder.starts_with("/proc")) {
+            return Ok(None);
+        }
+        let link = match fs::read_link(&current) {
+            Ok(link) => link,
+            // Not a link, or nothing there yet: this is the file to write.
+            Err(e) if matches!(e.kind(), io::ErrorKind::InvalidInput | io::ErrorKind::NotFound) => {
+                return Ok(Some(current));
+            }
+            Err(e) => return Err(e),
+        };
+        // A relative link is relative to the folder that contains it, and
+        // joining an absolute link replaces the folder.
+        current = folder.join(link);
+    }
+    Err(io::Error::other(format!("more than {MAX_LINKS} levels of symbolic links")))
 }
 
 /// Returns a hidden temporary path in the same folder as `path`, so that
@@ -154,5 +280,37 @@ mod tests {
         assert_eq!(fs::read(&target).unwrap(), b"whole");
         assert_eq!(fs::read_dir(&dir).unwrap().count(), 1);
         fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn links_are_followed_to_the_file() {
+        use std::os::unix::fs::symlink;
+        let dir = folder();
+        fs::create_dir_all(dir.join("sub")).unwrap();
+        symlink("sub/middle", dir.join("first")).unwrap();
+        symlink("../last.txt", dir.join("sub/middle")).unwrap();
+        let resolved = follow_links(&dir.join("first")).unwrap().unwrap();
+        assert_eq!(resolved, dir.join("sub/../last.txt"));
+        let plain = dir.join("plain.txt");
+        assert_eq!(follow_links(&plain).unwrap(), Some(plain));
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn link_loop_is_an_error() {
+        let dir = folder();
+        std::os::unix::fs::symlink("loop", dir.join("loop")).unwrap();
+        let err = follow_links(&dir.join("loop")).unwrap_err().to_string();
+        assert!(err.contains("levels of symbolic links"), "{err}");
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn descriptor_links_are_not_followed() {
+        assert_eq!(follow_links(Path::new("/dev/stdout")).unwrap(), None);
+        assert_eq!(follow_links(Path::new("/proc/self/fd/1")).unwrap(), None);
     }
 }
