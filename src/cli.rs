@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::config::describe_max;
+use crate::config::{describe_max, parse_timeout_text};
 use crate::http::MAX_TIMEOUT;
 
 /// Call HTTP APIs through named credentials that sign JWTs.
@@ -269,13 +269,20 @@ pub struct CacheClearArgs {
     pub name: Option<String>,
 }
 
-/// Parses a positive number of seconds, fractions allowed, up to
+/// Parses a positive number of seconds, fractions allowed, or a duration
+/// string such as `90s` or `2m` as the `timeout` field takes, up to
 /// [`MAX_TIMEOUT`]. The messages read like those of the `timeout` field.
 fn parse_seconds(text: &str) -> Result<Duration, String> {
-    let seconds: f64 =
-        text.parse().ok().filter(|seconds: &f64| !seconds.is_nan()).ok_or_else(|| {
-            format!("must be a number of seconds such as 30 or 2.5, not \"{text}\"")
-        })?;
+    let Some(seconds) = text.parse::<f64>().ok().filter(|seconds| !seconds.is_nan()) else {
+        return match parse_timeout_text(text) {
+            Ok(seconds) => Ok(Duration::from_secs(seconds)),
+            Err(_) if !text.starts_with(|c: char| c.is_ascii_digit()) => Err(format!(
+                "must be a number of seconds such as 30 or 2.5, or a duration such as 90s, \
+                 not \"{text}\""
+            )),
+            Err(problem) => Err(problem),
+        };
+    };
     if seconds > MAX_TIMEOUT.as_secs_f64() {
         let max = describe_max(Some(MAX_TIMEOUT.as_secs()));
         return Err(format!("must be at most {max}, not {text}"));
@@ -301,6 +308,10 @@ mod tests {
     fn seconds_parse() {
         assert_eq!(parse_seconds("2"), Ok(Duration::from_secs(2)));
         assert_eq!(parse_seconds("0.5"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_seconds("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_seconds("1m30s"), Ok(Duration::from_secs(90)));
+        assert!(parse_seconds("0s").unwrap_err().contains("more than zero"));
+        assert!(parse_seconds("soon").unwrap_err().contains("not \"soon\""));
         assert!(parse_seconds("0").is_err());
         assert!(parse_seconds("-1").is_err());
         assert!(parse_seconds("soon").is_err());

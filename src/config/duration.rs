@@ -57,6 +57,12 @@ pub fn seconds(value: &Lifetime, bounds: Bounds) -> Result<u64, String> {
 
 /// Describes a maximum for messages, such as "24 hours (86400 seconds)";
 /// `None` stands for the largest `u64`.
+/// Parses a `--timeout` written as a duration string such as `"90s"` or
+/// `"2m"`, with the bounds of the `timeout` field.
+pub fn parse_timeout_text(text: &str) -> Result<u64, String> {
+    seconds(&Lifetime::Text(text.to_string()), TIMEOUT)
+}
+
 pub fn describe_max(max: Option<u64>) -> String {
     match max.unwrap_or(u64::MAX) {
         max if max >= 3600 && max % 3600 == 0 => format!("{} hours ({max} seconds)", max / 3600),

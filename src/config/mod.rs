@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use crate::credential::Credential;
 use crate::error::Error;
 
-pub use duration::describe_max;
+pub use duration::{describe_max, parse_timeout_text};
 pub use raw::RawCredential;
 
 /// Environment variable that names the configuration file.
