@@ -129,8 +129,9 @@ pub struct CallArgs {
     #[arg(short = 'o', long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
-    /// Time limit in seconds for each HTTP request, at most 86400
-    /// [default: the credential's `timeout`, else 60]
+    /// Time limit for each HTTP request, in seconds or as a duration such
+    /// as 90s, at most 86400 seconds [default: the credential's `timeout`,
+    /// else 60]
     #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
     pub timeout: Option<Duration>,
 
@@ -232,8 +233,9 @@ pub struct ExchangeArgs {
     #[arg(long)]
     pub json: bool,
 
-    /// Time limit in seconds for the request, at most 86400 [default: the
-    /// credential's `timeout`, else 60]
+    /// Time limit for the request, in seconds or as a duration such as
+    /// 90s, at most 86400 seconds [default: the credential's `timeout`,
+    /// else 60]
     #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
     pub timeout: Option<Duration>,
 
