@@ -723,6 +723,8 @@ fn cache_clear_removes_entries() {
 
     let output = setup.run(&["cache", "clear", "ex"], 0);
     assert!(stderr(&output).contains("removed 1 cached token of `ex`"), "{}", stderr(&output));
+    let output = setup.run(&["cache", "clear", "nosuch"], 0);
+    assert!(stderr(&output).contains("no cached token of `nosuch`"), "{}", stderr(&output));
     let listing = stdout(&setup.run(&["cache", "list"], 0));
     assert!(listing.contains("other"), "{listing}");
     assert!(!listing.lines().any(|l| l.starts_with("ex ")), "{listing}");

@@ -89,6 +89,10 @@ fn clear(folder: &Path, name: Option<&str>) -> anyhow::Result<()> {
         .with_context(|| format!("cannot clear the cache folder {}", folder.display()))?;
     let plural = if removed == 1 { "" } else { "s" };
     match name {
+        Some(name) if removed == 0 => eprintln!(
+            "namedcred: no cached token of `{name}`; `namedcred cache list` shows the cached \
+             credentials"
+        ),
         Some(name) => eprintln!("namedcred: removed {removed} cached token{plural} of `{name}`"),
         None => eprintln!("namedcred: removed {removed} cached token{plural}"),
     }
