@@ -1289,10 +1289,12 @@ fn framing_headers_rejected() {
         assert_eq!(code, Some(2), "{header}: {stderr}");
         assert!(stderr.contains("set by namedcred from the body"), "{stderr}");
     }
-    let toml = api_credential(&server.url(), "").replace("X-Api-Key", "Content-Length");
-    let (code, _, stderr) = Setup::new(&toml).run(&["call", "api", "/x"]);
-    assert_eq!(code, Some(8), "{stderr}");
-    assert!(stderr.contains("headers.Content-Length"), "{stderr}");
+    for reserved in ["Content-Length", "Host"] {
+        let toml = api_credential(&server.url(), "").replace("X-Api-Key", reserved);
+        let (code, _, stderr) = Setup::new(&toml).run(&["call", "api", "/x"]);
+        assert_eq!(code, Some(8), "{stderr}");
+        assert!(stderr.contains(&format!("headers.{reserved}")), "{stderr}");
+    }
     assert_eq!(server.count(), 0);
 }
 

@@ -536,6 +536,13 @@ fn resolve_headers(name: &str, raw: &RawCredential) -> Result<Vec<(String, Strin
                 "would replace the bearer token that the credential sends".to_string(),
             ));
         }
+        if header.eq_ignore_ascii_case("host") {
+            return Err(field_error(
+                name,
+                &field,
+                "cannot be set, because the host comes from the credential's url".to_string(),
+            ));
+        }
         check_header(header, value).map_err(|p| field_error(name, &field, p))?;
         headers.push((header.clone(), value.clone()));
     }
