@@ -205,6 +205,25 @@ fn output_to_fifo_writes_through_it() {
 }
 
 #[test]
+fn output_to_fifo_closed_early_ends_quietly() {
+    let body = "x".repeat(4 * 1024 * 1024);
+    let server = TestServer::start(move |_| Reply::text(200, &body));
+    let setup = Setup::new(&server.url());
+    let fifo = setup.dir().join("head.fifo");
+    mkfifo(&fifo);
+    let mut head = StdCommand::new("head");
+    head.arg("-c").arg("10").arg(&fifo).stdout(Stdio::piped());
+    let reader = head.spawn().unwrap();
+
+    let (code, _, stderr) = setup.run(&["call", "b", "/x", "-o", fifo.to_str().unwrap()]);
+
+    let output = reader.wait_with_output().unwrap();
+    assert_eq!(output.stdout.len(), 10);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(!stderr.contains("Broken pipe"), "{stderr}");
+}
+
+#[test]
 fn output_through_symlink_keeps_the_link() {
     let server = status_server();
     let setup = Setup::new(&server.url());

@@ -1318,6 +1318,23 @@ fn output_target_is_checked_before_sending() {
     assert!(!setup.dir().join("-").exists());
 }
 
+#[cfg(unix)]
+#[test]
+fn output_file_keeps_its_mode() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let server = TestServer::start(|_| Reply::text(200, "payload"));
+    let setup = Setup::new(&api_credential(&server.url(), ""));
+    let target = setup.dir().join("private.json");
+    std::fs::write(&target, "old").unwrap();
+    std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let (code, _, stderr) = setup.run(&["call", "api", "/x", "-o", target.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "payload");
+    let mode = std::fs::metadata(&target).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+}
+
 #[test]
 fn output_file_removed_on_failure() {
     let setup = Setup::new(&api_credential(&closed_port_url(), ""));

@@ -334,8 +334,15 @@ fn write_response(
         }
         Output::File(mut file) => {
             let shown = file.target().display().to_string();
+            // A FIFO or process substitution whose reader stopped early ends
+            // the output quietly, as stdout does.
+            let broken_pipe = |e: &io::Error| e.kind() == io::ErrorKind::BrokenPipe;
             match copy_response(response, include, file.writer(), url) {
-                Ok(()) => file.commit().map_err(|e| anyhow::anyhow!("cannot write {shown}: {e}")),
+                Ok(()) => match file.commit() {
+                    Err(e) if !broken_pipe(&e) => Err(anyhow::anyhow!("cannot write {shown}: {e}")),
+                    _ => Ok(()),
+                },
+                Err(CopyError::Write(e)) if broken_pipe(&e) => Ok(()),
                 Err(CopyError::Write(e)) => Err(anyhow::anyhow!("cannot write {shown}: {e}")),
                 Err(CopyError::Read(e)) => Err(e.into()),
             }

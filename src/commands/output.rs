@@ -89,6 +89,12 @@ impl PendingFile {
         let file = File::create_new(&temporary).map_err(cannot_write)?;
         *registered = Some(temporary.clone());
         drop(registered);
+        // The file that the rename replaces keeps its mode, as with the
+        // shell's `>`, so a 0600 file does not become readable by others.
+        // This happens before any byte of the body is written.
+        if let Ok(existing) = fs::metadata(&destination) {
+            file.set_permissions(existing.permissions()).map_err(cannot_write)?;
+        }
         Ok(PendingFile {
             target: target.to_path_buf(),
             rename: Some((temporary, destination)),
