@@ -284,10 +284,9 @@ fn read_token(
 ) -> Result<(Secret<String>, Option<u64>), Error> {
     let access_token = match object.get("access_token") {
         Some(serde_json::Value::String(token)) if !token.is_empty() => {
-            if let Some(at) = token.find(|c: char| !c.is_ascii_graphic()) {
+            if let Err(problem) = http::check_bearer_token(token) {
                 return Err(Error::exchange(format!(
-                    "token endpoint reply has an `access_token` with a space, line break or \
-                     other character at byte {at} that an Authorization header cannot carry"
+                    "the `access_token` of the token endpoint's reply {problem}"
                 )));
             }
             token.clone()

@@ -63,10 +63,9 @@ pub fn parse_reply(
     };
     let token = match object.get("token") {
         Some(Value::String(token)) if !token.is_empty() => {
-            if let Some(at) = token.find(|c: char| !c.is_ascii_graphic()) {
+            if let Err(problem) = crate::http::check_bearer_token(token) {
                 return Err(Error::exchange(format!(
-                    "GitHub's installation token reply has a `token` with a space, line break \
-                     or other character at byte {at} that an Authorization header cannot carry"
+                    "the `token` of GitHub's installation token reply {problem}"
                 )));
             }
             token.clone()

@@ -202,6 +202,31 @@ pub fn parse_header_flag(text: &str) -> Result<(String, Option<String>), String>
     Ok((name.to_string(), (!value.is_empty()).then(|| value.to_string())))
 }
 
+/// Largest bearer token that namedcred sends, in bytes. It leaves room in
+/// the [`MAX_REQUEST_HEAD`] request head for the path and other headers.
+pub const MAX_BEARER_TOKEN: usize = 24 * 1024;
+
+/// Checks that a token can be sent as `Authorization: Bearer <token>`:
+/// visible ASCII only and at most [`MAX_BEARER_TOKEN`] bytes. The problem
+/// is returned as the end of a sentence that starts with the token's name.
+pub fn check_bearer_token(token: &str) -> Result<(), String> {
+    if let Some(at) = token.find(|c: char| !c.is_ascii_graphic()) {
+        return Err(format!(
+            "has a space, line break or other character at byte {at} that an Authorization \
+             header cannot carry"
+        ));
+    }
+    if token.len() > MAX_BEARER_TOKEN {
+        return Err(format!(
+            "is {} bytes long, more than the {} KiB that namedcred sends in an Authorization \
+             header",
+            token.len(),
+            MAX_BEARER_TOKEN / 1024
+        ));
+    }
+    Ok(())
+}
+
 /// Checks that a request to `url` with `method` and `headers` fits in
 /// [`MAX_REQUEST_HEAD`], so that an oversized request is rejected as a
 /// usage error naming the limit before any connection is made.

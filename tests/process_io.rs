@@ -299,6 +299,9 @@ fn output_to_descriptor_path_writes_to_it() {
 /// returns how the process ended.
 fn interrupt_download(setup: &Setup, server: &TestServer, signal: &str) -> ExitStatus {
     let target = setup.dir().join("out.txt");
+    // Counted before the spawn, so a request that arrives before this
+    // thread runs again is still seen.
+    let before = server.count();
     let mut child = setup
         .std_cmd(&["call", "b", "/slow", "-o", target.to_str().unwrap()])
         .stdin(Stdio::null())
@@ -306,7 +309,6 @@ fn interrupt_download(setup: &Setup, server: &TestServer, signal: &str) -> ExitS
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let before = server.count();
     for _ in 0..1000 {
         if server.count() > before {
             break;

@@ -102,11 +102,8 @@ impl Entry {
         if stored.access_token.is_empty() {
             return Err("its access token is empty".to_string());
         }
-        if let Some(at) = stored.access_token.find(|c: char| !c.is_ascii_graphic()) {
-            return Err(format!(
-                "its access token has a space, line break or other character at byte {at} \
-                 that an Authorization header cannot carry"
-            ));
+        if let Err(problem) = crate::http::check_bearer_token(&stored.access_token) {
+            return Err(format!("its access token {problem}"));
         }
         Ok(Entry {
             credential: stored.credential,
