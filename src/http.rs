@@ -557,6 +557,16 @@ mod tests {
     }
 
     #[test]
+    fn bearer_token_characters_and_size() {
+        assert!(check_bearer_token("abc.DEF-_~+/=").is_ok());
+        assert!(check_bearer_token("a b").unwrap_err().contains("byte 1"));
+        assert!(check_bearer_token("a\r\nb").unwrap_err().contains("byte 1"));
+        assert!(check_bearer_token(&"a".repeat(MAX_BEARER_TOKEN)).is_ok());
+        let long = check_bearer_token(&"a".repeat(MAX_BEARER_TOKEN + 1)).unwrap_err();
+        assert!(long.contains("24 KiB"), "{long}");
+    }
+
+    #[test]
     fn base_path_is_compared_by_segment() {
         assert!(within_base_path("/a", "/a/b"));
         assert!(within_base_path("/a/", "/a"));
