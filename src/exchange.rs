@@ -193,12 +193,14 @@ fn with_claims_hint(error: Error, credential: &Credential, clock: &ClockCheck) -
         Some(Audience::Many(many)) => format!("{many:?}"),
         None => "(none)".to_string(),
     };
-    error.with_hint(format!(
+    // The default aud is the token endpoint, whose query may hold a secret.
+    let hint = format!(
         "check what the server expects: aud was {audience}, iss \"{}\", sub \"{}\"; {}",
         jwt.issuer,
         jwt.subject.as_deref().unwrap_or("(none)"),
         clock.describe()
-    ))
+    );
+    error.with_hint(redact::text::shown_url(&hint))
 }
 
 /// Parses a token endpoint reply. `secrets` are removed from any preview
@@ -264,9 +266,10 @@ fn trace_reply(object: &serde_json::Map<String, serde_json::Value>) {
     }
     for (name, value) in object {
         let shown = match value {
-            // instance_url may carry user information like any URL.
+            // instance_url may carry user information or a signed query
+            // like any URL.
             _ if SHOWN_REPLY_MEMBERS.contains(&name.as_str()) => {
-                redact::text::url_userinfo(&value.to_string())
+                redact::text::shown_url(&value.to_string())
             }
             serde_json::Value::String(text) => format!("(redacted, {} bytes)", text.len()),
             serde_json::Value::Null | serde_json::Value::Bool(_) => value.to_string(),

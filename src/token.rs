@@ -96,7 +96,9 @@ pub fn mint_at(spec: &JwtSpec, now: u64, jti: &str) -> Result<Secret<String>, Er
         // The header and claims are what `token --decode` prints; the
         // signature, which makes them a usable token, is never logged.
         log::trace!("signing header {}", String::from_utf8_lossy(h));
-        log::trace!("signing claims {}", String::from_utf8_lossy(c));
+        // An aud taken from a token endpoint URL may carry a secret query.
+        let claims = crate::redact::text::secret_values(&String::from_utf8_lossy(c));
+        log::trace!("signing claims {claims}");
     }
     let header = encode(header_json)?;
     let claims = encode(claims_json)?;

@@ -606,3 +606,28 @@ fn instance_url_password_hidden() {
         }
     }
 }
+
+#[test]
+fn endpoint_query_secret_leaks_nothing() {
+    let setup = Setup::new();
+    let server = TestServer::start(|_| Reply::json(400, json!({"error": "invalid_grant"})));
+    let toml = format!(
+        "[credentials.ex]\nprotocol = \"jwt-exchange\"\nurl = \"{base}/v1\"\n\
+         token_endpoint = \"{base}/token?client_secret={PARAM_CANARY}\"\nissuer = \"svc\"\n\
+         subject = \"user\"\nkey_path = \"{}\"\n",
+        setup.key.display(),
+        base = server.url()
+    );
+    setup.write_config(&toml);
+    for verbosity in VERBOSITY {
+        let all: Vec<&str> = verbosity.iter().chain(&["exchange", "ex"]).copied().collect();
+        let (code, stdout, stderr) = setup.run(&all);
+        assert_eq!(code, Some(7), "{all:?}: {stderr}");
+        assert!(stderr.contains("aud was"), "{stderr}");
+        let mut canaries = Canaries::new(&setup.key);
+        canaries.add_from(&server);
+        canaries.values.push(PARAM_CANARY.to_string());
+        canaries.assert_absent(&format!("stdout of {all:?}"), &stdout, &[]);
+        canaries.assert_absent(&format!("stderr of {all:?}"), &stderr, &[]);
+    }
+}
