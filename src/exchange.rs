@@ -111,6 +111,9 @@ pub fn exchange(
 /// it would also blank words such as "application" in the preview.
 fn sent_secrets<'a>(spec: &'a ExchangeSpec, assertion: &'a Secret<String>) -> Vec<&'a str> {
     let mut secrets = vec![assertion.expose().as_str()];
+    // A server may echo one segment alone, such as the signature it could
+    // not verify.
+    secrets.extend(assertion.expose().split('.').filter(|segment| segment.len() >= 16));
     secrets.extend(
         spec.params
             .iter()
@@ -434,10 +437,37 @@ fn spellings(secret: &str) -> Vec<String> {
         .replace('>', "&gt;")
         .replace('"', "&quot;")
         .replace('\'', "&#39;");
-    let mut spellings = vec![secret.to_string(), form, percent, json, html];
+    let mut spellings = vec![
+        secret.to_string(),
+        lowercase_escapes(&form),
+        lowercase_escapes(&percent),
+        form,
+        percent,
+        json,
+        html,
+    ];
     spellings.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
     spellings.dedup();
     spellings
+}
+
+/// Returns percent-encoded text with lowercase hex digits (`%2f` for
+/// `%2F`), which some servers write when they echo a request.
+fn lowercase_escapes(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut after_percent = 0;
+    for c in text.chars() {
+        if c == '%' {
+            after_percent = 2;
+            out.push(c);
+        } else if after_percent > 0 {
+            after_percent -= 1;
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Escapes control characters so that a server cannot move the cursor or
@@ -484,6 +514,38 @@ mod tests {
 
     fn error(status: u16, body: &str) -> String {
         parse(status, body).unwrap_err().message
+    }
+
+    #[test]
+    fn clean_redacts_lowercase_percent_encoding() {
+        let secret = "p@ss w/rd&<x>+\"q";
+        let shown = clean("echo p%40ss%20w%2frd%26%3cx%3e%2b%22q end", &[secret]);
+        assert_eq!(shown, "echo (redacted) end");
+    }
+
+    #[test]
+    fn clean_leaves_no_stray_parenthesis() {
+        let shown = clean(
+            "client_secret: s3cr3t-value-1234\ntoken=s3cr3t-value-1234&y=1",
+            &["s3cr3t-value-1234"],
+        );
+        assert_eq!(shown, "client_secret: (redacted)\\ntoken=(redacted)&y=1");
+    }
+
+    #[test]
+    fn assertion_segments_are_secrets() {
+        let spec = ExchangeSpec {
+            token_endpoint: Url::parse("https://a.example/token").unwrap(),
+            scope: None,
+            grant: crate::credential::Grant::JwtBearer,
+            params: Vec::new(),
+            token_lifetime: None,
+        };
+        let assertion =
+            Secret::new("eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJzdmMifQ.c2lnbmF0dXJlLWJ5dGVz".into());
+        let secrets = sent_secrets(&spec, &assertion);
+        let shown = clean("bad c2lnbmF0dXJlLWJ5dGVz rejected", &secrets);
+        assert_eq!(shown, "bad (redacted) rejected");
     }
 
     #[test]

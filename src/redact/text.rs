@@ -98,7 +98,9 @@ pub fn secret_values(text: &str) -> String {
                 continue;
             }
             let Some(value) = value_after(text, start, end) else { continue };
-            if value.start < position {
+            // A value already replaced by an earlier pass stays as it is,
+            // so `(redacted)` does not become `(redacted))`.
+            if value.start < position || text[value.start..].starts_with(REDACTED) {
                 continue;
             }
             out.push_str(&text[position..value.start]);
