@@ -137,10 +137,21 @@ pub fn join_url(base: &Url, path: &str) -> Result<Url, String> {
 /// Tells whether a path segment means "this folder" or "the parent", as URL
 /// parsers read it: `.`, `..` and their percent-encoded spellings. Servers
 /// such as Tomcat drop a `;parameter` from a segment, so `..;x` counts too.
+/// An encoded slash within a segment is allowed (`group%2Fproject`) unless
+/// it sets off a dot segment.
 fn is_dot_segment(segment: &str) -> bool {
-    let decoded = segment.to_ascii_lowercase().replace("%2e", ".").replace("%3b", ";");
-    let name = decoded.split(';').next().unwrap_or_default();
-    name == "." || name == ".."
+    // A server that decodes %2F or %5C before it resolves the path reads
+    // `..%2Fx` as `../x`, so the pieces between encoded slashes count too.
+    let decoded = segment
+        .to_ascii_lowercase()
+        .replace("%2e", ".")
+        .replace("%3b", ";")
+        .replace("%2f", "/")
+        .replace("%5c", "/");
+    decoded.split('/').any(|piece| {
+        let name = piece.split(';').next().unwrap_or_default();
+        name == "." || name == ".."
+    })
 }
 
 /// Tells whether `joined` lies at or below `base`, segment by segment, so
@@ -546,6 +557,9 @@ mod tests {
             "/a/..;/b",
             "/a/..;jsessionid=1/b",
             "/a/%2e%2e%3b/b",
+            "/v1/..%2fx",
+            "/v1/%5c..%5cx",
+            "/v1/x%2F..%2Fy",
         ] {
             let err = join("https://a.example/api/v1", path).unwrap_err();
             assert!(err.contains(". or .. segment"), "{path}: {err}");
@@ -553,6 +567,10 @@ mod tests {
         assert_eq!(
             join("https://a.example/v1", "/a..b/.x/x.").unwrap(),
             "https://a.example/v1/a..b/.x/x."
+        );
+        assert_eq!(
+            join("https://a.example/v4", "/projects/group%2Fproject").unwrap(),
+            "https://a.example/v4/projects/group%2Fproject"
         );
     }
 
