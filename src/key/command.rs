@@ -17,6 +17,9 @@ pub const KEY_COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
 /// Characters of a failed command's stderr shown in the error message.
 const MAX_STDERR_CHARS: usize = 500;
 
+/// Time that the output pipes may stay open after the command exits.
+const BACKGROUND_GRACE: Duration = Duration::from_millis(500);
+
 /// Interval between checks whether the command has exited.
 const POLL_INTERVAL: Duration = Duration::from_millis(5);
 
@@ -40,6 +43,8 @@ pub fn run(command: &str, dir: &Path, limit: Duration) -> Result<Vec<u8>, Error>
     {
         // Its own process group, so that a timeout stops the commands the
         // shell started as well, and they release the output pipes.
+        // NOTE: a signal that ends namedcred (Ctrl-C, SIGTERM) does not reach
+        // this group, so a command still running then is left behind.
         use std::os::unix::process::CommandExt;
         shell.process_group(0);
     }
@@ -60,6 +65,17 @@ pub fn run(command: &str, dir: &Path, limit: Duration) -> Result<Vec<u8>, Error>
         ))
         .with_hint("run the command by hand to see whether it waits for input or a login"));
     };
+    // A process that the command left in the background may still hold the
+    // output pipes open. After a short grace it is stopped with its group,
+    // so that namedcred does not wait for it.
+    let grace = Instant::now() + BACKGROUND_GRACE;
+    while !(stdout.is_finished() && stderr.is_finished()) && Instant::now() < grace {
+        thread::sleep(POLL_INTERVAL);
+    }
+    if !(stdout.is_finished() && stderr.is_finished()) {
+        log::debug!("key_command `{command}` left processes holding its output; stopping them");
+        stop_group(child.id());
+    }
     let stdout = stdout.join().unwrap_or_default();
     let stderr = stderr.join().unwrap_or_default();
     if status.success() {
@@ -127,18 +143,25 @@ fn wait(child: &mut Child, limit: Duration) -> std::io::Result<Option<std::proce
 
 /// Stops the command and every process in its group.
 fn stop(child: &mut Child) {
+    stop_group(child.id());
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// Kills every process in the group that the shell with process id `id`
+/// leads, because of process_group(0).
+fn stop_group(id: u32) {
     #[cfg(unix)]
     {
-        // The group id is the shell's process id, because of process_group(0).
-        let group = format!("-{}", child.id());
+        let group = format!("-{id}");
         let _ = Command::new("kill")
             .args(["-KILL", "--", &group])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status();
     }
-    let _ = child.kill();
-    let _ = child.wait();
+    #[cfg(not(unix))]
+    let _ = id;
 }
 
 #[cfg(test)]
@@ -173,6 +196,14 @@ mod tests {
         assert!(shown.starts_with("denied denied"), "{shown}");
         assert!(shown.ends_with("more characters)"), "{shown}");
         assert!(shown.chars().count() < MAX_STDERR_CHARS + 40, "{shown}");
+    }
+
+    #[test]
+    fn background_process_does_not_hold_output() {
+        let started = Instant::now();
+        let bytes = run("printf key; sleep 30 &", Path::new("."), KEY_COMMAND_TIMEOUT).unwrap();
+        assert_eq!(bytes, b"key");
+        assert!(started.elapsed() < Duration::from_secs(20), "waited for the background sleep");
     }
 
     #[test]
