@@ -62,7 +62,8 @@ impl RetryPolicy {
             let Some(reason) = retry_reason(&sent) else { return Ok(sent) };
             if !retryable || done >= self.retries {
                 if retryable && self.retries > 0 {
-                    log::warn!("{label}: {reason}; giving up after {} retries", self.retries);
+                    let plural = if self.retries == 1 { "retry" } else { "retries" };
+                    log::warn!("{label}: {reason}; giving up after {} {plural}", self.retries);
                 }
                 return Ok(sent);
             }
