@@ -138,6 +138,16 @@ fn key_env_unset_or_empty_exit_8() {
 }
 
 #[test]
+fn two_private_keys_in_one_pem_exit_8() {
+    let both = read_fixture("ec-p256-pkcs8.pem") + &read_fixture("rsa2048-pkcs8.pem");
+    let setup = Setup::new(&credential("api", "key_env = \"TEST_KEY_PAIR\""));
+    let (code, stderr) = setup.failure("api", &[("TEST_KEY_PAIR", &both)]);
+    assert_eq!(code, Some(8), "{stderr}");
+    assert!(stderr.contains("contains 2 private keys"), "{stderr}");
+    assert!(!stderr.contains(&pem_body(&both)[..40]), "{stderr}");
+}
+
+#[test]
 fn inline_key_with_lf_and_crlf() {
     let pem = read_fixture("ec-p256-pkcs8.pem");
     let crlf = pem.trim_end().replace('\n', "\\r\\n");

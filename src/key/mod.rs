@@ -357,7 +357,14 @@ fn parse_pem(text: &str, origin: &Origin) -> Result<PrivateKey, Error> {
         .and_then(|b| ObjectIdentifier::from_der(b.contents()).ok());
 
     // A bundle may hold certificates next to the key; the key is the block
-    // to read.
+    // to read. Two keys in one file leave it unclear which one signs.
+    let key_blocks = blocks.iter().filter(|b| b.tag().ends_with("PRIVATE KEY")).count();
+    if key_blocks > 1 {
+        return Err(Error::config(format!(
+            "key {origin} contains {key_blocks} private keys; namedcred signs with one"
+        ))
+        .with_hint("keep the one private key that the credential signs with in the file"));
+    }
     let key_block = blocks.iter().find(|b| b.tag().ends_with("PRIVATE KEY"));
     let Some(block) = key_block.or_else(|| blocks.iter().find(|b| b.tag() != "EC PARAMETERS"))
     else {
