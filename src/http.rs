@@ -374,8 +374,20 @@ fn proxy_error(error: ureq::Error, shown: &str, proxy: &ProxyChoice) -> Result<E
             return Ok(authentication_required(proxy));
         }
         ureq::Error::ConnectProxyFailed(reason) => {
+            let reason = reason.replace("proxy server responded ", "it answered HTTP ");
+            let reason = match reason.split_once('/') {
+                // ureq writes the status twice, as in "502/502".
+                Some((first, second)) if first.ends_with(second) => first.to_string(),
+                _ => reason,
+            };
             Error::network(format!("{named} failed to open a tunnel to {shown}: {reason}"))
         }
+        // Requests through a proxy start with CONNECT, so text that is not
+        // HTTP most likely came from the proxy's port.
+        ureq::Error::Protocol(e) => Error::network(format!(
+            "the response through {named} to {shown} is not valid HTTP/1.1 ({e}); the proxy \
+             port may not speak HTTP"
+        )),
         _ => return Err(error),
     };
     Ok(described.with_hint(check))
@@ -619,7 +631,7 @@ mod tests {
             ),
             (
                 ureq::Error::ConnectProxyFailed("proxy server responded 502/502".into()),
-                "failed to open a tunnel to https://api.example/v1/me",
+                "failed to open a tunnel to https://api.example/v1/me: it answered HTTP 502",
             ),
         ];
         for (error, expected) in cases {

@@ -818,6 +818,37 @@ fn authenticating_proxy() -> u16 {
     port
 }
 
+/// Starts a loopback server that answers every connection with `reply`,
+/// as a port given as a proxy by mistake would, and returns its port.
+fn fixed_reply_proxy(reply: &'static [u8]) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let _ = read_head(&mut stream);
+            let _ = stream.write_all(reply);
+        }
+    });
+    port
+}
+
+#[test]
+fn proxy_failures_blame_the_proxy() {
+    let setup = Setup::new(&api_credential("http://127.0.0.1:9", ""));
+    let cases: [(&[u8], &str); 2] = [
+        (b"SSH-2.0-OpenSSH_9.2\r\n\r\n", "is not valid HTTP/1.1"),
+        (b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n", "it answered HTTP 502"),
+    ];
+    for (reply, expected) in cases {
+        let proxy = format!("http://127.0.0.1:{}", fixed_reply_proxy(reply));
+        let (code, _, stderr) = setup.run_with(&["call", "api", "/me"], &[("http_proxy", &proxy)]);
+        assert_eq!(code, Some(6), "{stderr}");
+        assert!(stderr.contains(&format!("proxy {proxy}/ (from http_proxy)")), "{stderr}");
+        assert!(stderr.contains(expected), "{stderr}");
+        assert!(!stderr.contains("502/502"), "{stderr}");
+    }
+}
+
 #[test]
 fn proxy_authentication_required_is_explained() {
     let port = authenticating_proxy();
