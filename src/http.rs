@@ -464,7 +464,7 @@ fn tls_error(cause: &str, shown: &str) -> Error {
             "if the server uses a private CA, set `ca_file` on the credential to its PEM file",
         )
     } else if cause.contains("InvalidContentType") {
-        // A plain HTTP server answers the TLS ClientHello with an HTTP
+        // A plain HTTP server replies to the TLS ClientHello with an HTTP
         // error page, which rustls reads as a record of an unknown type.
         error.with_hint(
             "the server answered in plain HTTP, not TLS; check the port, or use http:// \
