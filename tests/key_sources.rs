@@ -295,6 +295,8 @@ fn unusable_jwks_exit_8() {
         (json!({"kty": "EC", "crv": "P-521", "d": "AA"}).to_string(), "P-521"),
         (json!({"kty": "RSA", "n": rsa["n"], "e": rsa["e"], "d": rsa["d"]}).to_string(), "`p`"),
         (json!({"alg": "RS256"}).to_string(), "neither a JWK"),
+        (with_member(&rsa, "use", json!("enc")), "meant for encryption"),
+        (with_member(&rsa, "key_ops", json!(["decrypt"])), "not meant for signing"),
     ];
     let setup = Setup::new(&credential("api", "key_env = \"TEST_JWK\""));
     for (value, expected) in cases {
@@ -302,6 +304,13 @@ fn unusable_jwks_exit_8() {
         assert_eq!(code, Some(8), "{stderr}");
         assert!(stderr.contains(expected), "{expected}: {stderr}");
     }
+}
+
+/// Returns the JWK text of `jwk` with `name` set to `value`.
+fn with_member(jwk: &Value, name: &str, value: Value) -> String {
+    let mut jwk = jwk.clone();
+    jwk[name] = value;
+    jwk.to_string()
 }
 
 fn service_account(token_uri: &str) -> String {

@@ -26,6 +26,7 @@ const ED25519_PKCS8_PREFIX: &[u8] = &[
 pub fn load(value: &Value, key_id: Option<&str>, origin: &Origin) -> Result<LoadedKey, Error> {
     let jwk = select(value, key_id, origin)?;
     let text = |field: &str| jwk.get(field).and_then(Value::as_str).map(str::to_string);
+    check_intended_use(jwk, origin)?;
     let key = match text("kty").as_deref() {
         Some("RSA") => rsa(jwk, origin)?,
         Some("EC") => ec(jwk, origin)?,
@@ -41,6 +42,28 @@ pub fn load(value: &Value, key_id: Option<&str>, origin: &Origin) -> Result<Load
     let defaults =
         KeyDefaults { key_id: text("kid"), algorithm: text("alg"), ..Default::default() };
     Ok(LoadedKey { key, defaults })
+}
+
+/// Rejects a JWK that RFC 7517 marks for another use than signing: `use`
+/// other than `sig`, or `key_ops` without `sign`.
+fn check_intended_use(jwk: &Value, origin: &Origin) -> Result<(), Error> {
+    if let Some(intended) = jwk.get("use").and_then(Value::as_str)
+        && intended != "sig"
+    {
+        return Err(Error::config(format!(
+            "JWK {origin} has use \"{intended}\", so it is meant for encryption, not signing"
+        ))
+        .with_hint("use the JWK with use \"sig\" that was issued for signing"));
+    }
+    if let Some(operations) = jwk.get("key_ops").and_then(Value::as_array)
+        && !operations.iter().any(|operation| operation.as_str() == Some("sign"))
+    {
+        return Err(Error::config(format!(
+            "JWK {origin} has key_ops without \"sign\", so it is not meant for signing"
+        ))
+        .with_hint("use the JWK whose key_ops include \"sign\""));
+    }
+    Ok(())
 }
 
 /// Picks the JWK: the value itself, or the JWKS member whose `kid` is
