@@ -532,6 +532,12 @@ fn salesforce_call_uses_instance_url_without_url() {
     assert_eq!(body, "{\"DailyApiRequests\":{\"Max\":15000}}");
     assert_eq!(server.requests_to("/services/oauth2/token").len(), 1);
     assert_eq!(server.requests_to("/services/data/v60.0/limits").len(), 2);
+
+    // A dry run shows the cached instance URL, not the placeholder.
+    let plan = setup.stdout(&["call", "sf", "/services/data/v60.0/limits", "--dry-run"]);
+    let expected = format!("GET {}/services/data/v60.0/limits", server.url());
+    assert!(plan.starts_with(&expected), "{plan}");
+    assert_eq!(server.count(), 3, "a dry run sends nothing");
 }
 
 #[test]

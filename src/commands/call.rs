@@ -62,7 +62,7 @@ pub fn run(config: Option<&Path>, args: CallArgs) -> anyhow::Result<u8> {
     let credential = load(config, &args.name)?;
     let mut request = prepare(&credential, &args)?;
     if args.dry_run {
-        return dry_run(&credential, &request, !args.no_cache);
+        return dry_run(&credential, &request, &args.path, !args.no_cache);
     }
     let output = Output::open(args.output.as_deref())?;
     let retry = RetryPolicy { retries: args.retry, all_methods: args.retry_all };
@@ -423,10 +423,17 @@ fn request_view<'a>(
 /// nothing: for jwt-exchange the token request first, unless `use_cache`
 /// and a fresh cached token would make it unnecessary, then the API
 /// request.
-fn dry_run(credential: &Credential, request: &Prepared, use_cache: bool) -> anyhow::Result<u8> {
+fn dry_run(
+    credential: &Credential,
+    request: &Prepared,
+    path: &str,
+    use_cache: bool,
+) -> anyhow::Result<u8> {
     let mut parts = Vec::new();
+    let mut cached = None;
     if let Protocol::JwtExchange(spec) = &credential.protocol {
-        if use_cache && has_fresh_token(credential, spec) {
+        cached = if use_cache { fresh_token(credential, spec) } else { None };
+        if cached.is_some() {
             eprintln!(
                 "namedcred: a cached access token of `{}` would be reused, so no token request \
                  would be sent",
@@ -436,24 +443,32 @@ fn dry_run(credential: &Credential, request: &Prepared, use_cache: bool) -> anyh
             parts.push(exchange::describe_request(spec, redact::REDACTED).dry_run_text());
         }
     }
+    let mut url = request.url.clone();
     if credential.url_from_token_reply {
-        eprintln!(
-            "namedcred: `{}` sets no url, so the request would go to the instance_url of the \
-             token reply; {} below is a placeholder",
-            credential.name,
-            http::origin_and_path(&credential.url)
-        );
+        // The cached token's instance_url is where the request would go.
+        match cached.and_then(|entry| entry.instance_url) {
+            Some(instance) => url = instance_request_url(Some(instance), path)?,
+            None => eprintln!(
+                "namedcred: `{}` sets no url, so the request would go to the instance_url of \
+                 the token reply; {} below is a placeholder",
+                credential.name,
+                http::origin_and_path(&credential.url)
+            ),
+        }
     }
-    let hop = Hop::first(request.method.clone(), request.url.clone());
+    let hop = Hop::first(request.method.clone(), url);
     let authorization = format!("Bearer {}", redact::REDACTED);
     parts.push(request_view(request, &hop, &authorization).dry_run_text());
     print_line(parts.join("\n\n").as_bytes())?;
     Ok(0)
 }
 
-/// Tells whether the cache has a token for the credential that `call`
-/// would reuse now. Reading the cache takes no lock and sends nothing.
-fn has_fresh_token(credential: &Credential, spec: &crate::credential::ExchangeSpec) -> bool {
+/// Returns the cache entry that `call` would reuse now, if any. Reading
+/// the cache takes no lock and sends nothing.
+fn fresh_token(
+    credential: &Credential,
+    spec: &crate::credential::ExchangeSpec,
+) -> Option<crate::cache::Entry> {
     let entry = super::bearer::slot_for(credential, spec).and_then(|slot| slot.read(false));
-    entry.is_some_and(|entry| entry.is_fresh(crate::token::now()))
+    entry.filter(|entry| entry.is_fresh(crate::token::now()))
 }
