@@ -38,6 +38,7 @@ const REFUSED: &[(&str, &str)] = &[
     ("rsa2048-pkcs8-encrypted.pem", "encrypted"),
     ("rsa2048-pkcs8-encrypted-des3.pem", "encrypted"),
     ("rsa2048-pkcs8-encrypted-pbes1.pem", "PBES1"),
+    ("rsa2048-pkcs8-encrypted-camellia.pem", "encrypted"),
     ("rsa2048-pkcs8-encrypted-sha1.pem", "encrypted"),
     ("rsa2048-public.pem", "public key"),
     ("rsa2048.jks", "Java keystore"),

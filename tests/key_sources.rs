@@ -521,6 +521,18 @@ fn encrypted_pkcs8_pbes1_names_scheme_and_fix() {
 }
 
 #[test]
+fn encrypted_pkcs8_unknown_cipher_names_fix() {
+    let path = fixture("rsa2048-pkcs8-encrypted-camellia.pem");
+    let lines = format!("key_path = \"{}\"\nkey_passphrase_env = \"TEST_PASS\"", path.display());
+    let setup = Setup::new(&credential("api", &lines));
+    let (code, stderr) = setup.failure("api", &[("TEST_PASS", PASSPHRASE)]);
+    assert_eq!(code, Some(8), "{stderr}");
+    assert!(stderr.contains("PBES2 cipher or PRF that namedcred does not support"), "{stderr}");
+    assert!(stderr.contains("openssl pkcs8 -topk8 -v2 aes-256-cbc"), "{stderr}");
+    assert!(!stderr.contains(PASSPHRASE), "the passphrase leaked: {stderr}");
+}
+
+#[test]
 fn google_key_file_error_not_masked() {
     let mut garbage: Value = serde_json::from_str(&service_account("https://unused")).unwrap();
     garbage["private_key"] = json!("garbage");

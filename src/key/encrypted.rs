@@ -55,6 +55,12 @@ pub(super) fn decrypt(
         ))
     };
     let info = pkcs8::EncryptedPrivateKeyInfo::try_from(der).map_err(|e| {
+        // PBES2 parameters that do not parse most often name a cipher or
+        // PRF that the pkcs5 crate lacks, such as Camellia.
+        if scheme_oid(der) == Some(OID_PBES2) {
+            let scheme = format!("a PBES2 cipher or PRF that namedcred does not support ({e})");
+            return unusable_scheme(origin, &scheme, variable, false);
+        }
         Error::config(format!("key {origin} is not a valid encrypted PKCS#8 key: {e}"))
     })?;
     let document = info.decrypt(passphrase.expose().as_bytes()).map_err(|e| match e {
