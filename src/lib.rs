@@ -50,6 +50,7 @@ pub mod redact;
 pub mod redirect;
 pub mod retry;
 pub mod secret;
+pub mod signals;
 pub mod skew;
 pub mod tls;
 pub mod token;

@@ -334,3 +334,51 @@ fn signal_removes_temporary_output_file() {
         assert_eq!(setup.names(), ["credentials.toml"], "SIG{signal} left a file");
     }
 }
+
+/// Tells whether a process with `pid` still exists, with `kill -0`.
+fn is_running(pid: &str) -> bool {
+    StdCommand::new("kill").args(["-0", pid]).stderr(Stdio::null()).status().unwrap().success()
+}
+
+#[test]
+fn signal_stops_a_running_key_command() {
+    let setup = Setup::new("http://127.0.0.1:9");
+    let pid_file = setup.dir().join("sleep.pid");
+    let toml = format!(
+        "[credentials.k]\nprotocol = \"jwt\"\nurl = \"http://127.0.0.1:9\"\nissuer = \"svc\"\n\
+         key_command = \"sleep 60 & echo $! > '{}'; wait\"\n",
+        pid_file.display()
+    );
+    std::fs::write(&setup.config, toml).unwrap();
+    let mut child = setup
+        .std_cmd(&["token", "k"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut pid = String::new();
+    for _ in 0..1000 {
+        pid = std::fs::read_to_string(&pid_file).unwrap_or_default().trim().to_string();
+        if !pid.is_empty() {
+            break;
+        }
+        thread::sleep(Duration::from_millis(10));
+    }
+    assert!(!pid.is_empty(), "the key_command never started");
+    assert!(is_running(&pid));
+
+    let killed =
+        StdCommand::new("kill").args(["-s", "TERM", &child.id().to_string()]).status().unwrap();
+    assert!(killed.success());
+    let status = child.wait().unwrap();
+    assert_eq!(status.signal(), Some(15), "{status:?}");
+    // SIGKILL is delivered at once, but the process may take a moment to go.
+    for _ in 0..500 {
+        if !is_running(&pid) {
+            break;
+        }
+        thread::sleep(Duration::from_millis(10));
+    }
+    assert!(!is_running(&pid), "the key_command's sleep {pid} was left running");
+}

@@ -3,26 +3,18 @@
 //! complete; a FIFO, a device or a `/dev/fd` path is written in place.
 //!
 //! The temporary file of a regular file is removed when the command fails,
-//! and also when SIGINT, SIGTERM or SIGHUP ends the process. A thread waits
-//! for those signals, removes the file, and then lets the signal end the
-//! process.
+//! and also when SIGINT, SIGTERM or SIGHUP ends the process (see
+//! [`crate::signals`]).
 
+use crate::error::Error;
+use crate::signals;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter};
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard, PoisonError};
-
-use crate::error::Error;
 
 /// The maximum number of symbolic links followed from the `-o` path, the
 /// same limit as Linux's `MAXSYMLINKS`.
 const MAX_LINKS: usize = 40;
-
-/// The temporary file that exists now, for the signal thread to remove.
-/// It is set and cleared with the lock held across creating, renaming or
-/// removing the file, so the thread never misses a file or removes a
-/// renamed one.
-static TEMPORARY_FILE: Mutex<Option<PathBuf>> = Mutex::new(None);
 
 /// The destination of a response body.
 pub enum Output {
@@ -84,11 +76,11 @@ impl PendingFile {
             )));
         }
         let temporary = temporary_path(&destination);
-        watch_signals();
-        let mut registered = lock_temporary_file();
+        signals::watch();
+        let mut pending = signals::pending();
         let file = File::create_new(&temporary).map_err(cannot_write)?;
-        *registered = Some(temporary.clone());
-        drop(registered);
+        pending.temporary_file = Some(temporary.clone());
+        drop(pending);
         // The file that the rename replaces keeps its mode, as with the
         // shell's `>`, so a 0600 file does not become readable by others.
         // This happens before any byte of the body is written.
@@ -137,9 +129,9 @@ impl PendingFile {
         let Some((temporary, destination)) = &self.rename else { return Ok(()) };
         file.sync_all()?;
         drop(file);
-        let mut registered = lock_temporary_file();
+        let mut pending = signals::pending();
         fs::rename(temporary, destination)?;
-        *registered = None;
+        pending.temporary_file = None;
         // Renamed: nothing is left for `drop` to remove.
         self.rename = None;
         Ok(())
@@ -150,51 +142,12 @@ impl Drop for PendingFile {
     fn drop(&mut self) {
         if let Some((temporary, _)) = &self.rename {
             drop(self.writer.take());
-            let mut registered = lock_temporary_file();
+            let mut pending = signals::pending();
             let _ = fs::remove_file(temporary);
-            *registered = None;
+            pending.temporary_file = None;
         }
     }
 }
-
-/// Locks [`TEMPORARY_FILE`]. A panic cannot leave the path half-written,
-/// so a poisoned lock is still usable.
-fn lock_temporary_file() -> MutexGuard<'static, Option<PathBuf>> {
-    TEMPORARY_FILE.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// Starts, once per process, the thread that removes the temporary file on
-/// SIGINT, SIGTERM or SIGHUP. The thread then restores the signal's default
-/// action and raises it again, so the process still ends by that signal and
-/// a shell reports 130, 143 or 129 as it would without the thread.
-#[cfg(unix)]
-fn watch_signals() {
-    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
-    use signal_hook::iterator::Signals;
-
-    static STARTED: std::sync::Once = std::sync::Once::new();
-    STARTED.call_once(|| {
-        let started = Signals::new([SIGINT, SIGTERM, SIGHUP]).and_then(|mut signals| {
-            std::thread::Builder::new().name("signals".into()).spawn(move || {
-                let Some(signal) = signals.forever().next() else { return };
-                // The lock stays held until the process ends, so no new
-                // temporary file can appear after this removal.
-                let registered = lock_temporary_file();
-                if let Some(temporary) = registered.as_ref() {
-                    let _ = fs::remove_file(temporary);
-                }
-                let _ = signal_hook::low_level::emulate_default_handler(signal);
-            })
-        });
-        if let Err(e) = started {
-            log::warn!("cannot watch for signals, so Ctrl-C may leave the -o temporary file: {e}");
-        }
-    });
-}
-
-/// Does nothing: only Unix signals are handled.
-#[cfg(not(unix))]
-fn watch_signals() {}
 
 /// Follows the symbolic links at `path` to the file that they lead to,
 /// which need not exist yet, so that the rename replaces that file and the

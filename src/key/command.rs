@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use crate::error::Error;
 use crate::redact::text;
+use crate::signals;
 
 /// Time a key command may run before it is stopped.
 pub const KEY_COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
@@ -42,15 +43,20 @@ pub fn run(command: &str, dir: &Path, limit: Duration) -> Result<Vec<u8>, Error>
     #[cfg(unix)]
     {
         // Its own process group, so that a timeout stops the commands the
-        // shell started as well, and they release the output pipes.
-        // NOTE: a signal that ends namedcred (Ctrl-C, SIGTERM) does not reach
-        // this group, so a command still running then is left behind.
+        // shell started as well, and they release the output pipes. A
+        // signal that ends namedcred does not reach this group, so the
+        // signal thread stops it (see crate::signals).
         use std::os::unix::process::CommandExt;
         shell.process_group(0);
     }
+    signals::watch();
+    let mut pending = signals::pending();
     let mut child = shell
         .spawn()
         .map_err(|e| Error::config(format!("cannot run key_command `{shown_command}`: {e}")))?;
+    pending.process_group = Some(child.id());
+    drop(pending);
+    let _registered = Registered;
     let stdout = read_to_end(child.stdout.take());
     let stderr = read_to_end(child.stderr.take());
 
@@ -73,8 +79,10 @@ pub fn run(command: &str, dir: &Path, limit: Duration) -> Result<Vec<u8>, Error>
         thread::sleep(POLL_INTERVAL);
     }
     if !(stdout.is_finished() && stderr.is_finished()) {
-        log::debug!("key_command `{command}` left processes holding its output; stopping them");
-        stop_group(child.id());
+        log::debug!(
+            "key_command `{shown_command}` left processes holding its output; stopping them"
+        );
+        signals::kill_group(child.id());
     }
     let stdout = stdout.join().unwrap_or_default();
     let stderr = stderr.join().unwrap_or_default();
@@ -141,27 +149,22 @@ fn wait(child: &mut Child, limit: Duration) -> std::io::Result<Option<std::proce
     }
 }
 
-/// Stops the command and every process in its group.
+/// Stops the command and every process in its group, whose id is the
+/// shell's process id because of process_group(0).
 fn stop(child: &mut Child) {
-    stop_group(child.id());
+    signals::kill_group(child.id());
     let _ = child.kill();
     let _ = child.wait();
 }
 
-/// Kills every process in the group that the shell with process id `id`
-/// leads, because of process_group(0).
-fn stop_group(id: u32) {
-    #[cfg(unix)]
-    {
-        let group = format!("-{id}");
-        let _ = Command::new("kill")
-            .args(["-KILL", "--", &group])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
+/// Clears the registered process group when the command is done, on every
+/// return path.
+struct Registered;
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        signals::pending().process_group = None;
     }
-    #[cfg(not(unix))]
-    let _ = id;
 }
 
 #[cfg(test)]
