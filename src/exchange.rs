@@ -473,9 +473,7 @@ fn lowercase_escapes(text: &str) -> String {
 /// Escapes control characters so that a server cannot move the cursor or
 /// forge lines in the terminal.
 fn escape_preview(text: &str) -> String {
-    text.chars()
-        .map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() })
-        .collect()
+    redact::text::escape_controls(text)
 }
 
 /// Replaces every word that looks like a JWT (three base64url segments

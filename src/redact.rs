@@ -187,9 +187,7 @@ pub fn log_response(what: &str, response: &ureq::http::Response<ureq::Body>, ela
 
 /// Escapes control characters so that a value cannot forge log lines.
 fn escape(text: &str) -> String {
-    text.chars()
-        .map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() })
-        .collect()
+    text::escape_controls(text)
 }
 
 #[cfg(test)]

@@ -127,6 +127,28 @@ fn list_fills_preset_defaults() {
 }
 
 #[test]
+fn odd_credential_names_listed_and_escaped() {
+    let toml = hmac_credential("placeholder")
+        .replace("[credentials.placeholder]", "[credentials.\"a\\nb\\u202Eevil\"]");
+    let setup = Setup::new(&toml);
+    let (code, stdout, _) = setup.run(&["list", "--json"]);
+    assert_eq!(code, 0);
+    let rows: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(rows[0]["name"], "a\nb\u{202E}evil", "JSON keeps the name as it is");
+
+    let (code, stdout, _) = setup.run(&["list"]);
+    assert_eq!(code, 0);
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    assert!(stdout.starts_with("a\\nb\\u{202e}evil "), "{stdout}");
+
+    let (code, _, stderr) = setup.run(&["token", "nope"]);
+    assert_eq!(code, 8);
+    let hint = stderr.lines().find(|line| line.starts_with("hint:")).unwrap_or_default();
+    assert!(hint.ends_with("a\\nb\\u{202e}evil"), "{stderr}");
+    assert!(!stderr.contains('\u{202E}'), "{stderr}");
+}
+
+#[test]
 fn list_of_empty_file_is_empty() {
     let setup = Setup::new("");
     let (code, stdout, _) = setup.run(&["list", "--json"]);

@@ -12,8 +12,8 @@ use crate::credential::{Credential, Protocol};
 use crate::error::Error;
 use crate::redact::text;
 
-/// One row of `list`, with control characters escaped and the user
-/// information and secret query parameters of the URL redacted.
+/// One row of `list`, with the user information and secret query
+/// parameters of the URL redacted.
 #[derive(Debug, Serialize)]
 struct Row {
     name: String,
@@ -32,27 +32,27 @@ pub fn run_list(config: Option<&Path>, args: ListArgs) -> anyhow::Result<u8> {
         .names()
         .filter_map(|name| {
             let (protocol, url) = file.protocol_and_url(name)?;
-            Some(Row {
-                name: text::escape_controls(name),
-                protocol: protocol.as_deref().map(text::escape_controls),
-                url: url.as_deref().map(text::shown_url),
-            })
+            // JSON escapes control characters itself; the text form
+            // escapes them when it prints.
+            let url = url.map(|url| text::secret_values(&text::url_userinfo(&url)));
+            Some(Row { name: name.to_string(), protocol, url })
         })
         .collect();
     if args.json {
         print_line(serde_json::to_string_pretty(&rows)?.as_bytes())?;
         return Ok(0);
     }
-    let width = rows.iter().map(|row| row.name.len()).max().unwrap_or(0);
-    let protocol_width = rows.iter().map(|row| row.protocol.as_deref().unwrap_or("-").len()).max();
-    for row in &rows {
-        let line = format!(
-            "{:width$}  {:protocol_width$}  {}",
-            row.name,
-            row.protocol.as_deref().unwrap_or("-"),
-            row.url.as_deref().unwrap_or("-"),
-            protocol_width = protocol_width.unwrap_or(0)
-        );
+    let shown: Vec<[String; 3]> = rows
+        .iter()
+        .map(|row| {
+            let field = |value: Option<&str>| text::escape_controls(value.unwrap_or("-"));
+            [field(Some(&row.name)), field(row.protocol.as_deref()), field(row.url.as_deref())]
+        })
+        .collect();
+    let width = shown.iter().map(|[name, ..]| name.chars().count()).max().unwrap_or(0);
+    let protocol_width = shown.iter().map(|[_, protocol, _]| protocol.len()).max().unwrap_or(0);
+    for [name, protocol, url] in &shown {
+        let line = format!("{name:width$}  {protocol:protocol_width$}  {url}");
         print_line(line.as_bytes())?;
     }
     Ok(0)

@@ -164,6 +164,8 @@ impl Config {
         if known.is_empty() {
             error.with_hint("the file defines no credentials; add a [credentials.<name>] table")
         } else {
+            let known: Vec<String> =
+                known.iter().map(|name| crate::redact::text::escape_controls(name)).collect();
             error.with_hint(format!("defined credentials: {}", known.join(", ")))
         }
     }

@@ -272,12 +272,25 @@ pub fn shown_url(url: &str) -> String {
     escape_controls(&secret_values(&url_userinfo(url)))
 }
 
-/// Escapes control characters, so that text cannot move the cursor, change
-/// colours or forge lines in a terminal or log.
+/// Escapes control characters and Unicode bidirectional formatting
+/// characters, so that text cannot move the cursor, change colours, forge
+/// lines or reverse the order in which it is displayed.
 pub fn escape_controls(text: &str) -> String {
     text.chars()
-        .map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() })
+        .map(|c| {
+            if c.is_control() || is_bidi_control(c) {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
         .collect()
+}
+
+/// Tells whether `c` changes the direction in which text is displayed,
+/// such as U+202E RIGHT-TO-LEFT OVERRIDE.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// Escapes control characters except line breaks, for messages that may
