@@ -90,7 +90,7 @@ impl Server {
 
 /// Builds the response to one request of the token endpoint or the API.
 fn respond(state: &State, request: &RecordedRequest) -> Reply {
-    if request.path == "/token" {
+    if request.path == "/token" || request.path.starts_with("/token?") {
         return issue(state);
     }
     let Some(bearer) = request.bearer() else {
@@ -596,6 +596,19 @@ fn shared_cache_folder_not_used() {
     }
     assert_eq!(server.exchanges(), 2);
     assert_eq!(std::fs::read_dir(&folder).unwrap().count(), 0);
+}
+
+#[test]
+fn entry_keeps_no_endpoint_query_secret() {
+    let server = Server::start();
+    let setup = Setup::new(&server, "");
+    let toml = exchange_credential("ex", &server.url(), "")
+        .replace("/token\"", "/token?client_secret=endpoint-canary-51c\"");
+    setup.write_config(&toml);
+    setup.call(&[]);
+    let entry = std::fs::read_to_string(&setup.entry_files()[0]).unwrap();
+    assert!(entry.contains("/token?client_secret="), "{entry}");
+    assert!(!entry.contains("endpoint-canary-51c"), "{entry}");
 }
 
 #[test]

@@ -146,7 +146,8 @@ pub fn entry_of(
         .map(str::to_string);
     Entry {
         credential: credential.name.clone(),
-        token_endpoint: spec.token_endpoint.to_string(),
+        // Shown by `cache list` only; its query may hold a client secret.
+        token_endpoint: crate::redact::text::shown_url(spec.token_endpoint.as_str()),
         obtained_at: now,
         expires_at,
         access_token: reply.access_token.clone(),
