@@ -425,6 +425,9 @@ fn empty_claim_values_exit_8() {
         (valid.replace("\"sub-api\"", "\"\""), "`subject` must not be empty"),
         (valid.replace("\"kid-api\"", "\"\""), "`key_id` must not be empty"),
         (valid.replace("\"iss-api\"", "\"\""), "`issuer` must not be empty"),
+        (valid.clone() + "resource = []\n", "`resource` must not be an empty array"),
+        (valid.clone() + "exchange_audience = \"\"\n", "`exchange_audience` must not be an empty"),
+        (valid.clone() + "subject_token_type = \"\"\n", "`subject_token_type` must not be empty"),
     ];
     for (toml, expected) in cases {
         let setup = Setup::new(&toml);

@@ -114,15 +114,27 @@ pub fn resolve(name: &str, raw: &RawCredential, base_dir: &Path) -> Result<Crede
     Ok(credential)
 }
 
-/// Rejects empty claim and header values, which servers read as a wrong
-/// value rather than a missing one: `issuer`, `subject`, `key_id`, and
-/// `audience` or `scope` as an empty string, an empty array or an array
-/// with an empty string.
+/// Rejects empty claim, header and token request values, which servers
+/// read as a wrong value rather than a missing one: `issuer`, `subject`,
+/// `key_id`, `client_id`, the token types, and `audience`, `scope`,
+/// `resource` or `exchange_audience` as an empty string, an empty array or
+/// an array with an empty string.
 fn reject_empty_values(name: &str, raw: &RawCredential) -> Result<(), Error> {
     let strings = [
         ("issuer", &raw.issuer, "set `issuer` to the `iss` claim"),
         ("subject", &raw.subject, "remove `subject` to leave the `sub` claim out"),
         ("key_id", &raw.key_id, "remove `key_id` to leave the `kid` header out"),
+        ("client_id", &raw.client_id, "remove `client_id` to use `issuer` as the client id"),
+        (
+            "subject_token_type",
+            &raw.subject_token_type,
+            "remove `subject_token_type` to send urn:ietf:params:oauth:token-type:jwt",
+        ),
+        (
+            "requested_token_type",
+            &raw.requested_token_type,
+            "remove `requested_token_type` to let the server choose",
+        ),
     ];
     for (field, value, fix) in strings {
         if value.as_deref() == Some("") {
@@ -132,6 +144,8 @@ fn reject_empty_values(name: &str, raw: &RawCredential) -> Result<(), Error> {
     let lists = [
         ("audience", &raw.audience, "remove `audience` to leave the `aud` claim out"),
         ("scope", &raw.scope, "remove `scope` to send no scope"),
+        ("resource", &raw.resource, "remove `resource` to send none"),
+        ("exchange_audience", &raw.exchange_audience, "remove `exchange_audience` to send none"),
     ];
     for (field, value, fix) in lists {
         let problem = match value {
