@@ -346,7 +346,7 @@ fn read_expires_in(
             "token endpoint reply has an invalid `expires_in` ({shown}); expected seconds"
         ))
     };
-    match value {
+    let seconds = match value {
         None | Some(serde_json::Value::Null) => Ok(None),
         Some(serde_json::Value::Number(n)) => match (n.as_u64(), n.as_f64()) {
             (Some(seconds), _) => Ok(Some(seconds)),
@@ -359,8 +359,14 @@ fn read_expires_in(
             .map(Some)
             .map_err(|_| invalid(format!("\"{}\"", clean(text, secrets)))),
         Some(other) => Err(invalid(clean(&other.to_string(), secrets))),
-    }
+    }?;
+    // A lifetime of years is a server's way of saying "no expiry"; it is
+    // capped so that expiry times stay within what `cache list` can show.
+    Ok(seconds.map(|seconds| seconds.min(MAX_EXPIRES_IN)))
 }
+
+/// Largest `expires_in` taken from a reply: ten years, in seconds.
+const MAX_EXPIRES_IN: u64 = 10 * 365 * 24 * 3600;
 
 /// Builds the error for an RFC 6749 section 5.2 error reply.
 fn oauth_error(
@@ -576,6 +582,8 @@ mod tests {
             Some(3600)
         );
         assert_eq!(parse(200, r#"{"access_token":"a"}"#).unwrap().expires_in, None);
+        let huge = parse(200, r#"{"access_token":"a","expires_in":1e30}"#).unwrap();
+        assert_eq!(huge.expires_in, Some(MAX_EXPIRES_IN));
     }
 
     #[test]
