@@ -103,8 +103,11 @@ fn retry_reason(sent: &Sent) -> Option<String> {
 /// [`MAX_WAIT`]. A date in the past means no wait.
 pub fn retry_after(headers: &ureq::http::HeaderMap, now: SystemTime) -> Option<Duration> {
     let text = headers.get("retry-after")?.to_str().ok()?.trim();
+    let digits = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
     let wait = match text.parse::<u64>() {
         Ok(seconds) => Duration::from_secs(seconds),
+        // More seconds than a u64 holds is still a request to wait long.
+        Err(_) if digits => MAX_WAIT,
         Err(_) => {
             let date = httpdate::parse_http_date(text).ok()?;
             date.duration_since(now).unwrap_or(Duration::ZERO)
@@ -148,6 +151,7 @@ mod tests {
     fn retry_after_capped() {
         let now = SystemTime::now();
         assert_eq!(retry_after(&headers("86400"), now), Some(MAX_WAIT));
+        assert_eq!(retry_after(&headers("99999999999999999999"), now), Some(MAX_WAIT));
     }
 
     #[test]
