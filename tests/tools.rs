@@ -392,6 +392,9 @@ fn jwks_pem_matches_public_key_fixture() {
     assert_eq!(code, 0);
     let expected = std::fs::read_to_string(fixture("ec-p256-public.pem")).unwrap();
     assert_eq!(stdout.trim_end(), expected.trim_end());
+    let (code, twice, _) = setup.run(&["jwks", "p256", "p256", "--pem"]);
+    assert_eq!(code, 0);
+    assert_eq!(twice, stdout, "a name given twice is printed once");
 }
 
 #[test]

@@ -44,8 +44,15 @@ pub fn run(config: Option<&Path>, args: JwksArgs) -> anyhow::Result<u8> {
 /// stop the keys of the other credentials from being printed.
 fn select(file: &Config, names: &[String]) -> Result<Vec<Credential>, Error> {
     if !names.is_empty() {
-        return names
-            .iter()
+        // A name given twice is published once.
+        let mut unique: Vec<&String> = Vec::new();
+        for name in names {
+            if !unique.contains(&name) {
+                unique.push(name);
+            }
+        }
+        return unique
+            .into_iter()
             .map(|name| {
                 if uses_hmac_secret(file, name) {
                     return Err(hmac_error(name));
