@@ -81,6 +81,12 @@ impl Config {
         let mut parsed = BTreeMap::new();
         let mut unresolved = BTreeMap::new();
         for (name, value) in credentials {
+            if name.trim().is_empty() {
+                return Err(Error::config(format!(
+                    "{shown} has a credential whose name is empty or blank"
+                ))
+                .with_hint("give the table a name, as in [credentials.billing]"));
+            }
             if !value.is_table() {
                 return Err(type_error::not_a_table(&name, &value, &shown, text));
             }
@@ -253,6 +259,14 @@ mod tests {
         let error = parse("[credentials.api]\nurl = \"https://x\"\nisuer = \"me\"\n").unwrap_err();
         assert!(error.message.contains("`api`"), "{}", error.message);
         assert!(error.message.contains("isuer"), "{}", error.message);
+    }
+
+    #[test]
+    fn blank_credential_name_rejected() {
+        for name in ["\"\"", "\" \""] {
+            let error = parse(&format!("[credentials.{name}]\nurl = \"https://x\"\n")).unwrap_err();
+            assert!(error.message.contains("name is empty or blank"), "{}", error.message);
+        }
     }
 
     #[test]
