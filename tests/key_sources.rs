@@ -148,6 +148,24 @@ fn two_private_keys_in_one_pem_exit_8() {
 }
 
 #[test]
+fn pem_given_where_json_expected_exit_8() {
+    let pem = read_fixture("rsa2048-pkcs8.pem");
+    for (format, expected) in
+        [("google-service-account", "a Google service account key file"), ("jwk", "a JWK")]
+    {
+        let lines = format!("key_env = \"TEST_KEY_PEM\"\nkey_format = \"{format}\"");
+        let setup = Setup::new(&credential("api", &lines));
+        let (code, stderr) = setup.failure("api", &[("TEST_KEY_PEM", &pem)]);
+        assert_eq!(code, Some(8), "{stderr}");
+        assert!(
+            stderr.contains(&format!("is PEM, but the credential expects {expected}")),
+            "{stderr}"
+        );
+        assert!(stderr.contains("key_format = \"pem\""), "{stderr}");
+    }
+}
+
+#[test]
 fn inline_key_with_lf_and_crlf() {
     let pem = read_fixture("ec-p256-pkcs8.pem");
     let crlf = pem.trim_end().replace('\n', "\\r\\n");

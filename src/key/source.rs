@@ -133,8 +133,12 @@ pub fn load(source: &KeySource, options: &LoadOptions) -> Result<LoadedKey, Erro
                 ))
         }
         KeyFormat::Pem => load_pem(source, &bytes, &origin, options),
-        KeyFormat::Jwk => jwk::load(&json(&text, &origin)?, options.key_id, &origin),
-        KeyFormat::GoogleServiceAccount => google::load(&json(&text, &origin)?, &origin),
+        KeyFormat::Jwk => {
+            jwk::load(&json_of(&text, &origin, "a JWK or JWKS")?, options.key_id, &origin)
+        }
+        KeyFormat::GoogleServiceAccount => {
+            google::load(&json_of(&text, &origin, "a Google service account key file")?, &origin)
+        }
     }
 }
 
@@ -176,6 +180,22 @@ fn read_env(variable: &str) -> Result<String, Error> {
             Error::config(format!("key_env names {variable}, which is not valid UTF-8"))
         }
     })
+}
+
+/// Parses key text that the configuration says is JSON of the form
+/// `expected`. PEM text gets a message that says so, since it usually
+/// means `key_format` or a preset asked for the wrong form.
+fn json_of(text: &str, origin: &Origin, expected: &str) -> Result<serde_json::Value, Error> {
+    if text.trim_start().starts_with("-----BEGIN") {
+        return Err(Error::config(format!(
+            "key {origin} is PEM, but the credential expects {expected} (JSON)"
+        ))
+        .with_hint(
+            "give the JSON file, or set key_format = \"pem\" and the fields the JSON would \
+             supply (issuer, subject, key_id, token_endpoint)",
+        ));
+    }
+    json(text, origin)
 }
 
 /// Parses JSON key text.
