@@ -415,8 +415,7 @@ fn key_format_mismatch_exit_8() {
     ]
     .concat();
     let setup = Setup::new(&toml);
-    for (name, expected) in [("pem", "is JSON"), ("jwk", "not valid JSON"), ("bad", "`key_format`")]
-    {
+    for (name, expected) in [("pem", "is JSON"), ("jwk", "is PEM, but"), ("bad", "`key_format`")] {
         let (code, stderr) = setup.failure(name, &[]);
         assert_eq!(code, Some(8), "{stderr}");
         assert!(stderr.contains(expected), "{name}: {stderr}");
