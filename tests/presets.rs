@@ -166,6 +166,7 @@ fn github_installation_token_then_call() {
     assert_eq!(request.header("x-github-api-version"), Some("2022-11-28"));
     let claims = verify(request.bearer().unwrap(), "rsa2048-public.pem", Algorithm::RS256);
     assert_eq!(claims["iss"], "12345");
+    assert!(claims.get("aud").is_none(), "GitHub's app JWT has no aud: {claims}");
 
     let api = server.requests_to("/repos/o/r");
     assert_eq!(api.len(), 1);

@@ -275,6 +275,8 @@ fn resolve_jwt(
     let audience = match (&raw.audience, protocol) {
         (Some(StringOrList::One(one)), _) => Some(Audience::One(one.clone())),
         (Some(StringOrList::Many(many)), _) => Some(Audience::Many(many.clone())),
+        // GitHub's app JWT authenticates the app itself and has no aud.
+        (None, Protocol::JwtExchange(spec)) if spec.grant == Grant::GithubInstallation => None,
         // RFC 7523 section 3 names the token endpoint URL as a valid
         // audience, so it is the default. The text is kept as written,
         // because servers compare it byte for byte.
