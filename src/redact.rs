@@ -12,8 +12,8 @@ pub mod text;
 
 /// Header names, in lower case, whose values are shown: standard content
 /// negotiation, caching, framing and diagnostics headers that carry no
-/// credentials.
-const SHOWN_HEADERS: [&str; 24] = [
+/// credentials, and the version and token-type headers that presets send.
+const SHOWN_HEADERS: [&str; 26] = [
     "accept",
     "accept-encoding",
     "accept-language",
@@ -37,7 +37,9 @@ const SHOWN_HEADERS: [&str; 24] = [
     "user-agent",
     "vary",
     "www-authenticate",
+    "x-github-api-version",
     "x-request-id",
+    "x-snowflake-authorization-token-type",
 ];
 
 /// Headers whose first word is an authentication scheme, shown before the
