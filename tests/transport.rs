@@ -1102,6 +1102,7 @@ fn post_retried_only_with_retry_all() {
     let (code, _, stderr) = setup.run(&["call", "api", "/me", "-d", "x", "--retry", "3"]);
     assert_eq!(code, Some(4), "{stderr}");
     assert_eq!(server.count(), 1);
+    assert!(stderr.contains("add --retry-all"), "{stderr}");
 
     let server = flaky_server(1, 429, "0");
     let setup = Setup::new(&api_credential(&server.url(), ""));

@@ -286,7 +286,10 @@ fn send(
     let agent = client.agent_for(&hop.url)?;
     let retryable = client.retry.allows(&hop.method);
     if client.retry.retries > 0 && !retryable {
-        log::debug!("{} is not idempotent, so it is not retried without --retry-all", hop.method);
+        log::warn!(
+            "{} is not idempotent, so --retry does not apply to it; add --retry-all to retry it",
+            hop.method
+        );
     }
     let what = format!("{} {}", hop.method, http::origin_and_path(&hop.url));
     let started = Instant::now();
