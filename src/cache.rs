@@ -384,6 +384,12 @@ fn create_folder(folder: &Path) -> io::Result<()> {
 /// NOTE: only the mode is checked, not the owner; a folder of another
 /// user that this one cannot write to fails later, when it is locked.
 pub fn check_folder(folder: &Path) -> Result<(), String> {
+    if folder.exists() && !folder.is_dir() {
+        return Err(format!(
+            "the cache folder {} is not a folder; set {CACHE_DIR_ENV} to a folder",
+            folder.display()
+        ));
+    }
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

@@ -571,6 +571,14 @@ fn unusable_cache_folder_only_warns() {
     assert!(message.contains("warning: not using the token cache"), "{message}");
     assert!(message.contains("not-a-folder"), "{message}");
     assert_eq!(bearers(&server), ["access-1"]);
+
+    // The variable naming a file itself says so.
+    let output =
+        setup.cmd().env("NAMEDCRED_CACHE_DIR", &blocker).args(["call", "ex", "/items"]).output();
+    let output = output.unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let message = stderr(&output);
+    assert!(message.contains("is not a folder; set NAMEDCRED_CACHE_DIR"), "{message}");
 }
 
 #[cfg(unix)]
