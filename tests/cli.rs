@@ -824,3 +824,18 @@ fn unknown_credential_lists_defined_names() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("the credential name is empty"), "{stderr}");
 }
+
+#[test]
+fn oversized_jwt_is_config_error() {
+    let server = TestServer::start(|_| Reply::text(200, "ok"));
+    let long_issuer = "i".repeat(40_000);
+    let toml =
+        api_credential("api", &server.url(), "").replace("\"svc\"", &format!("\"{long_issuer}\""));
+    let setup = Setup::new(&toml);
+    let output = setup.cmd().args(["call", "api", "/x"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(8), "{stderr}");
+    assert!(stderr.contains("the JWT that `api` signs is"), "{stderr}");
+    assert!(stderr.contains("shorten the claims"), "{stderr}");
+    assert_eq!(server.count(), 0);
+}

@@ -54,7 +54,19 @@ impl<'a> TokenSource<'a> {
     /// access token of a new exchange.
     pub fn token(&self) -> Result<Secret<String>, Error> {
         match &self.credential.protocol {
-            Protocol::Jwt => token::mint(&self.credential.jwt),
+            Protocol::Jwt => {
+                let jwt = token::mint(&self.credential.jwt)?;
+                // The claims come from the configuration, so a JWT that no
+                // header can carry is a configuration error.
+                if let Err(problem) = crate::http::check_bearer_token(jwt.expose()) {
+                    return Err(Error::config(format!(
+                        "the JWT that `{}` signs {problem}",
+                        self.credential.name
+                    ))
+                    .with_hint("shorten the claims or header parameters in the configuration"));
+                }
+                Ok(jwt)
+            }
             Protocol::JwtExchange(spec) => self.access_token(spec, Reuse::Fresh),
         }
     }
