@@ -92,7 +92,9 @@ pub fn mint_at(spec: &JwtSpec, now: u64, jti: &str) -> Result<Secret<String>, Er
     };
     let header_json = serde_json::to_vec(&header(spec));
     let claims_json = serde_json::to_vec(&claims(spec, now, jti));
-    if let (Ok(h), Ok(c)) = (&header_json, &claims_json) {
+    if log::log_enabled!(log::Level::Trace)
+        && let (Ok(h), Ok(c)) = (&header_json, &claims_json)
+    {
         // The header and claims are what `token --decode` prints; the
         // signature, which makes them a usable token, is never logged.
         log::trace!("signing header {}", String::from_utf8_lossy(h));

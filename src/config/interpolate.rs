@@ -37,6 +37,17 @@ pub fn interpolate_value(
     })
 }
 
+/// Tells whether any string inside `value` contains a `$`, the only case in
+/// which [`interpolate_value`] changes something.
+pub fn has_dollar(value: &toml::Value) -> bool {
+    match value {
+        toml::Value::String(text) => text.contains('$'),
+        toml::Value::Array(items) => items.iter().any(has_dollar),
+        toml::Value::Table(table) => table.values().any(has_dollar),
+        _ => false,
+    }
+}
+
 /// Visits every string in `value`, passing the dotted path of its field.
 fn walk(
     value: &mut toml::Value,

@@ -90,10 +90,16 @@ impl Config {
             if !value.is_table() {
                 return Err(type_error::not_a_table(&name, &value, &shown, text));
             }
-            // The table is checked as written first, so that a misspelt
-            // field is reported even when a variable is missing.
             let deserialise =
                 |value: toml::Value| type_error::deserialize_credential(&name, value, &shown, text);
+            // Without a `$` there is nothing to replace, so the table is
+            // read once; every call parses every credential of the file.
+            if !interpolate::has_dollar(&value) {
+                parsed.insert(name.clone(), deserialise(value)?);
+                continue;
+            }
+            // The table is checked as written first, so that a misspelt
+            // field is reported even when a variable is missing.
             let written = deserialise(value.clone())?;
             let mut replaced = value;
             let lookup = |variable: &str| std::env::var_os(variable);
