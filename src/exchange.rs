@@ -278,7 +278,11 @@ fn trace_reply(object: &serde_json::Map<String, serde_json::Value>) {
             serde_json::Value::Null | serde_json::Value::Bool(_) => value.to_string(),
             _ => "(redacted)".to_string(),
         };
-        log::trace!("reply member {}: {}", escape_preview(name), escape_preview(&shown));
+        log::trace!(
+            "reply member {}: {}",
+            redact::text::escape_controls(name),
+            redact::text::escape_controls(&shown)
+        );
     }
 }
 
@@ -396,7 +400,7 @@ fn unusable(
     secrets: &[&str],
     what: &str,
 ) -> Error {
-    let kind = content_type.map_or("no content type".to_string(), escape_preview);
+    let kind = content_type.map_or("no content type".to_string(), redact::text::escape_controls);
     let preview = if body.is_empty() {
         "empty body".to_string()
     } else {
@@ -421,7 +425,8 @@ pub fn clean(text: &str, secrets: &[&str]) -> String {
     }
     let cleaned = redact::text::secret_values(&redact::text::url_userinfo(&cleaned));
     let cleaned = redact_jwts(&cleaned);
-    let mut preview = escape_preview(&cleaned.chars().take(PREVIEW_CHARS).collect::<String>());
+    let mut preview =
+        redact::text::escape_controls(&cleaned.chars().take(PREVIEW_CHARS).collect::<String>());
     if cleaned.chars().count() > PREVIEW_CHARS {
         preview.push_str("...");
     }
@@ -474,12 +479,6 @@ fn lowercase_escapes(text: &str) -> String {
         }
     }
     out
-}
-
-/// Escapes control characters so that a server cannot move the cursor or
-/// forge lines in the terminal.
-fn escape_preview(text: &str) -> String {
-    redact::text::escape_controls(text)
 }
 
 /// Replaces every word that looks like a JWT (three base64url segments

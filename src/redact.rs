@@ -69,12 +69,12 @@ pub const REDACTED: &str = "(redacted)";
 pub fn header_value(name: &str, value: &str) -> String {
     let lower = name.to_ascii_lowercase();
     if SHOWN_HEADERS.contains(&lower.as_str()) {
-        return escape(value);
+        return text::escape_controls(value);
     }
     if SCHEME_HEADERS.contains(&lower.as_str())
         && let Some((scheme, _)) = value.split_once(' ')
     {
-        return format!("{} {REDACTED}", escape(scheme));
+        return format!("{} {REDACTED}", text::escape_controls(scheme));
     }
     REDACTED.to_string()
 }
@@ -116,7 +116,7 @@ impl RequestView<'_> {
             Some((before, query)) => format!("{before}?{}", text::secret_values(query)),
             None => url,
         };
-        let mut lines = vec![format!("{} {}", self.method, escape(&url))];
+        let mut lines = vec![format!("{} {}", self.method, text::escape_controls(&url))];
         for (name, value) in &self.headers {
             lines.push(format!("{name}: {}", header_value(name, value)));
         }
@@ -130,10 +130,12 @@ impl RequestView<'_> {
             BodyView::None => Vec::new(),
             BodyView::Form(fields) => fields
                 .iter()
-                .map(|(name, value)| format!("{name}={}", escape(form_value(name, value))))
+                .map(|(name, value)| {
+                    format!("{name}={}", text::escape_controls(form_value(name, value)))
+                })
                 .collect(),
             BodyView::Bytes(bytes) => match std::str::from_utf8(bytes) {
-                Ok(text) => text.lines().map(escape).collect(),
+                Ok(text) => text.lines().map(self::text::escape_controls).collect(),
                 Err(_) => vec![format!("({} bytes of binary data)", bytes.len())],
             },
         }
@@ -185,11 +187,6 @@ pub fn log_response(what: &str, response: &ureq::http::Response<ureq::Body>, ela
         let text = String::from_utf8_lossy(value.as_bytes());
         log::debug!("< {name}: {}", header_value(name.as_str(), &text));
     }
-}
-
-/// Escapes control characters so that a value cannot forge log lines.
-fn escape(text: &str) -> String {
-    text::escape_controls(text)
 }
 
 #[cfg(test)]

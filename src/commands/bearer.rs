@@ -75,7 +75,7 @@ impl<'a> TokenSource<'a> {
     /// another process has already replaced it, else a new exchange.
     pub fn replace(&self, rejected: &Secret<String>) -> Result<Secret<String>, Error> {
         match &self.credential.protocol {
-            Protocol::Jwt => token::mint(&self.credential.jwt),
+            Protocol::Jwt => self.token(),
             Protocol::JwtExchange(spec) => self.access_token(spec, Reuse::Except(rejected)),
         }
     }
