@@ -123,8 +123,8 @@ pub struct CallArgs {
     #[arg(short = 'i', long)]
     pub include: bool,
 
-    /// Write the response body to FILE instead of stdout; a regular file
-    /// appears only once the whole body has arrived, and a FIFO or device is
+    /// Write the response body to FILE instead of stdout. A regular file
+    /// appears only once the whole body has arrived. A FIFO or device is
     /// written in place
     #[arg(short = 'o', long, value_name = "FILE")]
     pub output: Option<PathBuf>,

@@ -411,11 +411,11 @@ fn unusable(
     ))
 }
 
-/// Shortens text from a server for a message: the `secrets` (also in their
-/// form-encoded, percent-encoded, JSON and HTML spellings), the values of
-/// secret members such as `access_token=...` or `"client_secret": "..."`,
-/// the user information of URLs and anything shaped like a JWT are
-/// replaced, control characters escaped, and the length capped.
+/// Shortens text from a server for a message. The `secrets` are replaced
+/// in every spelling from [`spellings`]. So are the values of secret
+/// members such as `access_token=...`, the user information of URLs and
+/// anything shaped like a JWT. Control characters are escaped and the
+/// length is capped.
 pub fn clean(text: &str, secrets: &[&str]) -> String {
     let mut cleaned = text.to_string();
     for secret in secrets.iter().filter(|s| !s.is_empty()) {

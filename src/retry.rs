@@ -106,7 +106,7 @@ pub fn retry_after(headers: &ureq::http::HeaderMap, now: SystemTime) -> Option<D
     let digits = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
     let wait = match text.parse::<u64>() {
         Ok(seconds) => Duration::from_secs(seconds),
-        // More seconds than a u64 holds is still a request to wait long.
+        // More seconds than fit in a u64 still request a long wait.
         Err(_) if digits => MAX_WAIT,
         Err(_) => {
             let date = httpdate::parse_http_date(text).ok()?;

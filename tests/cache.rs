@@ -572,7 +572,7 @@ fn unusable_cache_folder_only_warns() {
     assert!(message.contains("not-a-folder"), "{message}");
     assert_eq!(bearers(&server), ["access-1"]);
 
-    // The variable naming a file itself says so.
+    // When the variable itself names a file, the warning reports that.
     let output =
         setup.cmd().env("NAMEDCRED_CACHE_DIR", &blocker).args(["call", "ex", "/items"]).output();
     let output = output.unwrap();

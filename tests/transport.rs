@@ -818,7 +818,7 @@ fn authenticating_proxy() -> u16 {
     port
 }
 
-/// Starts a loopback server that answers every connection with `reply`,
+/// Starts a loopback server that replies to every connection with `reply`,
 /// as a port given as a proxy by mistake would, and returns its port.
 fn fixed_reply_proxy(reply: &'static [u8]) -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();

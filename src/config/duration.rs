@@ -16,7 +16,7 @@ pub struct Bounds {
 }
 
 /// The maximum token `lifetime`: 24 hours. A signed JWT stays usable by
-/// whoever holds it until it expires, and the tokens namedcred signs are
+/// anyone who has a copy until it expires, and the tokens namedcred signs are
 /// minted per run, so a longer one only widens the window of a leak.
 /// Presets lower it further to what their provider accepts.
 pub const MAX_LIFETIME: u64 = 86_400;

@@ -114,11 +114,11 @@ pub fn resolve(name: &str, raw: &RawCredential, base_dir: &Path) -> Result<Crede
     Ok(credential)
 }
 
-/// Rejects empty claim, header and token request values, which servers
-/// read as a wrong value rather than a missing one: `issuer`, `subject`,
-/// `key_id`, `client_id`, the token types, and `audience`, `scope`,
-/// `resource` or `exchange_audience` as an empty string, an empty array or
-/// an array with an empty string.
+/// Rejects empty claim, header and token request values, because servers
+/// read them as wrong values rather than missing ones. The string fields
+/// are `issuer`, `subject`, `key_id`, `client_id` and the token types. The
+/// list fields `audience`, `scope`, `resource` and `exchange_audience` may
+/// not be an empty string, an empty array or hold an empty string.
 fn reject_empty_values(name: &str, raw: &RawCredential) -> Result<(), Error> {
     let strings = [
         ("issuer", &raw.issuer, "set `issuer` to the `iss` claim"),

@@ -182,9 +182,9 @@ fn read_env(variable: &str) -> Result<String, Error> {
     })
 }
 
-/// Parses key text that the configuration says is JSON of the form
-/// `expected`. PEM text gets a message that says so, since it usually
-/// means `key_format` or a preset asked for the wrong form.
+/// Parses key text that the configuration declares as JSON of the form
+/// `expected`. PEM text gets its own message, because it usually means
+/// that `key_format` or a preset requests the wrong form.
 fn json_of(text: &str, origin: &Origin, expected: &str) -> Result<serde_json::Value, Error> {
     if text.trim_start().starts_with("-----BEGIN") {
         return Err(Error::config(format!(

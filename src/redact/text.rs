@@ -186,10 +186,10 @@ fn plain_value(value: &str, offset: usize) -> Option<std::ops::Range<usize>> {
     (end > 0).then_some(offset..offset + end)
 }
 
-/// Replaces key material in text: each PEM block from `-----BEGIN` to the
-/// end of its `-----END ...-----` line, or to the end of the text when it
-/// has none, each run of at least 40 base64 or base64url characters that
-/// mixes letters and digits, and the values of secret members.
+/// Replaces key material in text. A PEM block is replaced from `-----BEGIN`
+/// to the end of its `-----END ...-----` line, or to the end of the text
+/// when it has none. So is each run of at least 40 base64 or base64url
+/// characters that mixes letters and digits, and each secret member value.
 pub fn key_material(text: &str) -> String {
     redact_base64_runs(&secret_values(&redact_pem_blocks(text)))
 }
